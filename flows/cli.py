@@ -1,0 +1,141 @@
+"""`rerankflow`: the command line. Every command calls the same flows a deployment runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# Hub look-ups must fail fast on machines without a network, not wait on one.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+app = typer.Typer(
+    help="Offline reranked retrieval as Prefect batch jobs: index, run, evaluate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+ProfileOpt = Annotated[
+    str, typer.Option("--profile", "-p", help="Profile name under config/profiles, or a YAML path.")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a setting, e.g. --set run.top_k=5 (repeatable)."),
+]
+
+
+def _overrides(sets: list[str] | None, **named: Any) -> dict[str, Any]:
+    from config.settings import parse_override
+
+    out = dict(parse_override(s) for s in sets or [])
+    out.update({k: v for k, v in named.items() if v is not None})
+    return out
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2) from exc
+
+
+@app.command()
+def index(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
+    """Embed the corpus into Qdrant (new or changed documents only); build BM25 stats."""
+    from flows.index_corpus import index_corpus
+
+    try:
+        index_corpus(profile=profile, overrides=_overrides(set_))
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        _fail(exc)
+
+
+@app.command()
+def run(
+    profile: ProfileOpt = "demo",
+    reranker: Annotated[
+        str | None, typer.Option(help="Backend: none, bm25, cross-encoder or flag.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Reranker model: hub id or local directory.")
+    ] = None,
+    queries: Annotated[
+        Path | None, typer.Option(help="Queries file (overrides the profile).")
+    ] = None,
+    labels: Annotated[
+        Path | None, typer.Option(help="Labels file (overrides the profile).")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="Finish run RUN_ID: only its missing batches are done.")
+    ] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Run a query batch: embed, retrieve fetch_k, rerank, keep top_k, write Parquet, measure."""
+    from flows.rerank_batch import rerank_batch
+
+    overrides = _overrides(
+        set_,
+        **{
+            "reranker.backend": reranker,
+            "reranker.model": model,
+            "dataset.queries": queries and str(queries),
+            "dataset.labels": labels and str(labels),
+        },
+    )
+    try:
+        result = rerank_batch(profile=profile, overrides=overrides, resume_run_id=resume)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        _fail(exc)
+    typer.echo(f"run {result['run_id']} written to {result['run_dir']}")
+
+
+@app.command("eval")
+def eval_(
+    run_dir: Annotated[Path, typer.Option("--run", help="A run directory (…/run_id=ID).")],
+    labels: Annotated[Path, typer.Option(help="BEIR qrels .tsv or labels.jsonl.")],
+    fetch_k: Annotated[int | None, typer.Option(help="Default: from the run's manifest.")] = None,
+    top_k: Annotated[int | None, typer.Option(help="Default: from the run's manifest.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
+    from tasks import metrics, runstore
+    from tasks.loaders import load_qrels
+
+    try:
+        run_conf = runstore.read_json(run_dir / "manifest.json")["config"]["run"]
+        qrels = load_qrels(labels)
+        results = metrics.evaluate_run(
+            run_dir,
+            qrels,
+            fetch_k=fetch_k or run_conf["fetch_k"],
+            top_k=top_k or run_conf["top_k"],
+            ks=tuple(run_conf["ks"]),
+        )
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        _fail(exc)
+    typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
+
+
+@app.command()
+def demo(
+    reranker: Annotated[
+        str | None, typer.Option(help="Backend (default: the profile's bm25).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Reranker model id or directory.")] = None,
+) -> None:
+    """Index the shipped sample and run the labelled queries through it, offline."""
+    index(profile="demo", set_=None)
+    run(
+        profile="demo",
+        reranker=reranker,
+        model=model,
+        queries=None,
+        labels=None,
+        resume=None,
+        set_=None,
+    )
+
+
+if __name__ == "__main__":
+    app()

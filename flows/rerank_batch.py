@@ -1,0 +1,94 @@
+"""`rerank_batch`: the main job. Embed queries, retrieve, rerank, write Parquet, measure."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from config.settings import Settings, load_settings
+from flows.manifest import start_manifest, sum_stage_seconds
+from tasks import metrics, prefect_tasks, runstore
+from tasks.inputs import load_inputs
+
+
+def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id: str | None):
+    """A resumed run keeps the settings it started with; a new one reads the profile."""
+    settings = load_settings(profile, overrides)
+    if resume_run_id is None:
+        run_id = runstore.new_run_id()
+        return settings, run_id, runstore.new_run_dir(settings.run.runs_root, run_id), None
+    run_dir = runstore.find_run(settings.run.runs_root, resume_run_id)
+    manifest = runstore.read_json(run_dir / "manifest.json")
+    return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
+
+
+@flow(name="rerank-batch", log_prints=True)
+def rerank_batch(
+    profile: str = "demo",
+    overrides: dict[str, Any] | None = None,
+    resume_run_id: str | None = None,
+) -> dict[str, Any]:
+    """Run a query batch through retrieval and reranking; `resume_run_id` finishes a dead run."""
+    started = time.perf_counter()
+    logger = get_run_logger()
+    settings, run_id, run_dir, manifest = _settings_for(profile, overrides, resume_run_id)
+    inputs = load_inputs(settings)
+    size = settings.run.query_batch_size
+    batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
+
+    if manifest is None:
+        manifest = start_manifest(settings, run_id, inputs, len(batches))
+    else:
+        if manifest["hashes"]["query_set"] != inputs.query_set_hash:
+            raise ValueError(
+                f"run {run_id}: the query set changed since the run started "
+                f"({settings.dataset.queries}); start a new run instead of resuming"
+            )
+        manifest["attempts"] = manifest.get("attempts", 1) + 1
+        manifest["status"] = "running"
+    runstore.write_json(manifest, run_dir / "manifest.json")
+
+    todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]
+    logger.info("run %s: %d of %d batches to do in %s", run_id, len(todo), len(batches), run_dir)
+    for b in todo:
+        prefect_tasks.process_batch(settings, run_dir, b, batches[b])
+
+    counts = prefect_tasks.merge_parts(run_dir, len(batches))
+    t_eval = time.perf_counter()
+    results = prefect_tasks.evaluate(run_dir, inputs.qrels, settings) if inputs.qrels else None
+    eval_s = time.perf_counter() - t_eval
+
+    stats = runstore.batch_stats(run_dir, len(batches))
+    manifest.update(
+        status="completed",
+        completed_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        counts={
+            **manifest["counts"],
+            **{f"{k}_rows": v for k, v in counts.items()},
+            "batches_this_attempt": len(todo),
+            "pairs_scored": sum(s["pairs_scored"] for s in stats),
+            "queries_without_hits": sum(s["queries_without_hits"] for s in stats),
+            "labels_missing_docs": inputs.labels_missing_docs,
+        },
+        seconds={
+            "stages": sum_stage_seconds(stats),
+            "evaluate": round(eval_s, 4),
+            "wall_this_attempt": round(time.perf_counter() - started, 4),
+        },
+    )
+    if results is not None:
+        runstore.write_json(results, run_dir / "metrics.json")
+        manifest["metrics_summary"] = metrics.headline(results, settings.run.top_k)
+        create_table_artifact(
+            key="rerank-metrics",
+            table=metrics.table_rows(results),
+            description=f"run {run_id}: {settings.reranker.backend} reranker, "
+            f"{len(inputs.queries)} queries, "
+            f"fetch_k={settings.run.fetch_k}, top_k={settings.run.top_k}",
+        )
+        print(metrics.format_table(results))
+    runstore.write_json(manifest, run_dir / "manifest.json")
+    return {"run_id": run_id, "run_dir": str(run_dir), "metrics": results, "manifest": manifest}
