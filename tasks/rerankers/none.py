@@ -1,0 +1,19 @@
+"""`none`: keep the retrieval order (the baseline every report shows)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from tasks.vectorstore import Hit
+
+
+class RetrievalOrder:
+    backend = "none"
+    model = None
+
+    def score(
+        self, queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
+    ) -> list[np.ndarray]:
+        return [np.array([h.score for h in hits], dtype=np.float64) for hits in candidates]
