@@ -1,0 +1,316 @@
+"""IR metrics computed in DuckDB SQL over the pipeline's Parquet run files.
+
+Every metric definition lives in `tasks/sql/*.sql`; this module only loads those files,
+substitutes relation names and binds named parameters, so the CLI, the flows and the tests
+all share one definition.
+
+Conventions follow trec_eval (and so equal pytrec_eval):
+- each query's documents are ranked by `score DESC, doc_id DESC`; stored rank columns are
+  ignored;
+- duplicate (qid, doc_id) rows in a run keep their highest score;
+- a qrels row is relevant when rel > 0; ndcg uses the grade as linear gain (rel <= 0 gains 0)
+  and the ideal ranking of all relevant judged documents of the query;
+- means are taken over labelled queries (at least one rel > 0 judgement); a labelled query
+  absent from the run scores 0, run queries without labels are left out and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tasks.types import InputError, Qrels
+
+DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
+METRIC_NAMES: tuple[str, ...] = ("recall", "precision", "hit_rate", "mrr", "ndcg")
+CANDIDATES_FILE = "candidates.parquet"
+RERANKED_FILE = "reranked.parquet"
+# Per-query ndcg differences below this are float noise from summation order, not a change.
+NDCG_EPS = 1e-9
+
+_CANDIDATE_COLUMNS = ("qid", "doc_id", "retrieval_rank", "retrieval_score")
+_RERANKED_COLUMNS = ("qid", "doc_id", "rank", "rerank_score")
+
+
+@cache
+def load_sql(name: str) -> str:
+    """Text of `tasks/sql/{name}.sql` without its full-line comments."""
+    text = resources.files("tasks").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    # Header comments name the {placeholders}; drop them so str.format cannot expand them
+    # into the comment, where a multi-line substitution would break out of it.
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+
+
+def render_sql(name: str, **relations: str) -> str:
+    """`tasks/sql/{name}.sql` with its {placeholder} relations substituted."""
+    return load_sql(name).format(**relations)
+
+
+def sql_string(value: str) -> str:
+    """A single-quoted SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def parquet_relation(path: Path, score_column: str) -> str:
+    """SQL for a (qid, doc_id, score) relation read from a run Parquet file."""
+    if not score_column.isidentifier():
+        raise ValueError(f"bad column name: {score_column!r}")
+    return f"SELECT qid, doc_id, {score_column} AS score FROM read_parquet({sql_string(str(path))})"
+
+
+def register_qrels(con: duckdb.DuckDBPyConnection, qrels: Qrels) -> None:
+    """Expose `qrels` to `con` as the table qrels(qid VARCHAR, doc_id VARCHAR, rel INTEGER)."""
+    rows = [(qid, doc_id, rel) for qid, docs in qrels.items() for doc_id, rel in docs.items()]
+    table = pa.table(
+        {
+            "qid": pa.array([r[0] for r in rows], pa.string()),
+            "doc_id": pa.array([r[1] for r in rows], pa.string()),
+            "rel": pa.array([int(r[2]) for r in rows], pa.int32()),
+        }
+    )
+    con.register("qrels", table)
+
+
+def _check_ks(ks: Iterable[int]) -> list[int]:
+    out = sorted({int(k) for k in ks})
+    if not out or out[0] < 1:
+        raise InputError(f"cutoffs must be positive integers, got {list(ks)!r}")
+    return out
+
+
+def per_query_sql(run_relation_sql: str) -> str:
+    """SQL with one row per (labelled qid, k) and the metric columns; binds `$ks`."""
+    return render_sql("per_query", run=run_relation_sql)
+
+
+def per_query(
+    con: duckdb.DuckDBPyConnection, run_relation_sql: str, ks: Sequence[int]
+) -> dict[str, dict[int, dict[str, float]]]:
+    """Per-query metrics: qid -> k -> metric name -> value, for every labelled query."""
+    rows = con.execute(per_query_sql(run_relation_sql), {"ks": _check_ks(ks)}).fetchall()
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    for qid, k, *values in rows:
+        out.setdefault(qid, {})[int(k)] = dict(zip(METRIC_NAMES, map(float, values), strict=True))
+    return out
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection, per_query_relation: str, ks: Sequence[int]
+) -> dict[str, float]:
+    sql = render_sql("aggregate", per_query=per_query_relation)
+    rows = con.execute(sql, {"ks": _check_ks(ks)}).fetchall()
+    found = {int(k): values for k, *values in rows}
+    out: dict[str, float] = {}
+    for k in _check_ks(ks):
+        # No labelled queries at all: every mean is 0, as trec_eval's would be.
+        values = found.get(k, [0.0] * len(METRIC_NAMES))
+        for name, value in zip(METRIC_NAMES, values, strict=True):
+            out[f"{name}@{k}"] = float(value if value is not None else 0.0)
+    return out
+
+
+def ranking_metrics(
+    con: duckdb.DuckDBPyConnection, run_relation_sql: str, ks: Sequence[int]
+) -> dict[str, float]:
+    """Mean recall/precision/hit_rate/mrr/ndcg @k over labelled queries.
+
+    `run_relation_sql` is a relation with columns qid, doc_id, score; `con` must hold a
+    `qrels` table (see `register_qrels`). Keys look like "ndcg@10", ordered by k then metric.
+    """
+    return _aggregate(con, f"({per_query_sql(run_relation_sql)})", ks)
+
+
+def _check_run_file(con: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[str]) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: run file not found")
+    described = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(path))})"
+    ).fetchall()
+    present = {row[0] for row in described}
+    for column in columns:
+        if column not in present:
+            raise InputError(f"{path}: field {column!r}: missing column")
+
+
+def evaluate_run(
+    run_dir: Path,
+    qrels: Qrels,
+    fetch_k: int,
+    top_k: int,
+    ks: Sequence[int] = DEFAULT_KS,
+) -> dict[str, Any]:
+    """Retrieval vs reranked metrics and diagnostics for one run directory.
+
+    Retrieval is scored at every k in `ks` up to fetch_k plus fetch_k itself; reranked at every
+    k in `ks` up to top_k (the files hold only that many rows per query, so larger cutoffs
+    would be meaningless). "evaluated" is the number of labelled queries the means cover.
+    """
+    if top_k < 1 or fetch_k < top_k:
+        raise InputError(f"need 1 <= top_k <= fetch_k, got top_k={top_k} fetch_k={fetch_k}")
+    ks = _check_ks(ks)
+    run_dir = Path(run_dir)
+    candidates = run_dir / CANDIDATES_FILE
+    reranked = run_dir / RERANKED_FILE
+    retrieval_ks = sorted({k for k in ks if k <= fetch_k} | {fetch_k})
+    reranked_ks = [k for k in ks if k <= top_k]
+
+    con = duckdb.connect()
+    try:
+        _check_run_file(con, candidates, _CANDIDATE_COLUMNS)
+        _check_run_file(con, reranked, _RERANKED_COLUMNS)
+        register_qrels(con, qrels)
+        retrieval_rel = parquet_relation(candidates, "retrieval_score")
+        reranked_rel = parquet_relation(reranked, "rerank_score")
+        # Materialise per-query values once; the means and the diagnostics both read them.
+        con.execute(
+            f"CREATE TEMP TABLE pq_retrieval AS {per_query_sql(retrieval_rel)}",
+            {"ks": sorted(set(retrieval_ks) | {top_k})},
+        )
+        con.execute(
+            f"CREATE TEMP TABLE pq_reranked AS {per_query_sql(reranked_rel)}",
+            {"ks": sorted(set(reranked_ks) | {top_k})},
+        )
+        counts = con.execute(render_sql("query_counts", run=retrieval_rel)).fetchone()
+        assert counts is not None
+        in_run, labelled, unlabelled, missing = (int(c) for c in counts)
+        diag_sql = render_sql("diagnostics", retrieval="pq_retrieval", reranked="pq_reranked")
+        diag_row = con.execute(
+            diag_sql, {"top_k": top_k, "fetch_k": fetch_k, "eps": NDCG_EPS}
+        ).fetchone()
+        assert diag_row is not None
+        diag = dict(zip([d[0] for d in con.description or []], diag_row, strict=True))
+        retrieval = _aggregate(con, "pq_retrieval", retrieval_ks)
+        reranked_metrics = _aggregate(con, "pq_reranked", reranked_ks) if reranked_ks else {}
+    finally:
+        con.close()
+
+    return {
+        "queries": {
+            "in_run": in_run,
+            "labelled": labelled,
+            "evaluated": int(diag["evaluated"]),
+            "unlabelled_in_run": unlabelled,
+            "labelled_missing_from_run": missing,
+        },
+        "retrieval": retrieval,
+        "reranked": reranked_metrics,
+        "diagnostics": {
+            "retrieval_ceiling": retrieval[f"recall@{fetch_k}"],
+            "in_fetch_k_not_top_k": float(diag["in_fetch_k_not_top_k"]),
+            "in_fetch_k_not_top_k_after": float(diag["in_fetch_k_not_top_k_after"]),
+            "headroom": {
+                "already_right": float(diag["already_right"]),
+                "fixable_by_reranking": float(diag["fixable_by_reranking"]),
+                "not_retrieved": float(diag["not_retrieved"]),
+            },
+            f"per_query_ndcg@{top_k}": {
+                "improved": int(diag["improved"]),
+                "worse": int(diag["worse"]),
+                "same": int(diag["same"]),
+            },
+        },
+    }
+
+
+def _metric_rows(metrics: Mapping[str, Any]) -> list[tuple[str, float | None, float | None]]:
+    retrieval: Mapping[str, float] = metrics.get("retrieval", {})
+    reranked: Mapping[str, float] = metrics.get("reranked", {})
+    keys = set(retrieval) | set(reranked)
+    ks = sorted({int(key.split("@", 1)[1]) for key in keys})
+    rows = []
+    for name in METRIC_NAMES:
+        for k in ks:
+            key = f"{name}@{k}"
+            if key in keys:
+                rows.append((key, retrieval.get(key), reranked.get(key)))
+    return rows
+
+
+def _fmt(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.4f}" if signed else f"{value:.4f}"
+
+
+def _delta(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else b - a
+
+
+def _diagnostic_lines(metrics: Mapping[str, Any]) -> list[str]:
+    q = metrics.get("queries", {})
+    d = metrics.get("diagnostics", {})
+    lines = [
+        f"queries: in run {q.get('in_run')}, labelled {q.get('labelled')}, "
+        f"evaluated {q.get('evaluated')}, unlabelled in run {q.get('unlabelled_in_run')}, "
+        f"labelled missing from run {q.get('labelled_missing_from_run')}",
+    ]
+    if not d:
+        return lines
+    h = d.get("headroom", {})
+    lines += [
+        f"retrieval ceiling (recall@fetch_k): {_fmt(d.get('retrieval_ceiling'))}",
+        f"relevant in fetch_k but not top_k: before {_fmt(d.get('in_fetch_k_not_top_k'))}, "
+        f"after reranking {_fmt(d.get('in_fetch_k_not_top_k_after'))}",
+        f"headroom: already right {_fmt(h.get('already_right'))}, "
+        f"fixable by reranking {_fmt(h.get('fixable_by_reranking'))}, "
+        f"not retrieved {_fmt(h.get('not_retrieved'))}",
+    ]
+    for key, value in d.items():
+        if key.startswith("per_query_"):
+            lines.append(
+                f"{key}: improved {value['improved']}, worse {value['worse']}, same {value['same']}"
+            )
+    return lines
+
+
+def format_table(metrics: Mapping[str, Any]) -> str:
+    """Plain-text table: metric@k rows, retrieval / reranked / delta columns, then diagnostics."""
+    rows = [("metric", "retrieval", "reranked", "delta")]
+    for key, a, b in _metric_rows(metrics):
+        rows.append((key, _fmt(a), _fmt(b), _fmt(_delta(a, b), signed=True)))
+    width0 = max(len(r[0]) for r in rows)
+    widths = [max(len(r[i]) for r in rows) for i in range(1, 4)]
+    lines = []
+    for i, row in enumerate(rows):
+        cells = [row[0].ljust(width0)] + [c.rjust(w) for c, w in zip(row[1:], widths, strict=True)]
+        lines.append("  ".join(cells))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in [width0, *widths]))
+    return "\n".join([*lines, "", *_diagnostic_lines(metrics)])
+
+
+def to_markdown(metrics: Mapping[str, Any]) -> str:
+    """Markdown version of `format_table`, for a Prefect artifact."""
+    lines = ["| metric | retrieval | reranked | delta |", "|---|---:|---:|---:|"]
+    for key, a, b in _metric_rows(metrics):
+        lines.append(f"| {key} | {_fmt(a)} | {_fmt(b)} | {_fmt(_delta(a, b), signed=True)} |")
+    lines.append("")
+    lines += [f"- {line}" for line in _diagnostic_lines(metrics)]
+    return "\n".join(lines)
+
+
+def table_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Rows for a Prefect table artifact: the same rows as `format_table`."""
+    return [
+        {"metric": key, "retrieval": a, "reranked": b, "delta": _delta(a, b)}
+        for key, a, b in _metric_rows(metrics)
+    ]
+
+
+def diagnostic_lines(metrics: Mapping[str, Any]) -> list[str]:
+    return _diagnostic_lines(metrics)
+
+
+def headline(metrics: Mapping[str, Any], top_k: int) -> dict[str, float | None]:
+    """The few numbers a manifest carries: recall and nDCG at top_k, and the ceiling."""
+    return {
+        f"{ranking}_{name}@{top_k}": metrics[ranking].get(f"{name}@{top_k}")
+        for ranking in ("retrieval", "reranked")
+        for name in ("recall", "ndcg")
+    } | {"retrieval_ceiling": metrics["diagnostics"]["retrieval_ceiling"]}
