@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# No network here: Prefect's telemetry would only log a failed lookup.
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
 .PHONY: install demo test lint bench clean
 

@@ -11,6 +11,7 @@ import typer
 
 # Hub look-ups must fail fast on machines without a network, not wait on one.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(
     help="Offline reranked retrieval as Prefect batch jobs: index, run, evaluate.",

@@ -85,9 +85,12 @@ def rerank_batch(
         create_table_artifact(
             key="rerank-metrics",
             table=metrics.table_rows(results),
-            description=f"run {run_id}: {settings.reranker.backend} reranker, "
-            f"{len(inputs.queries)} queries, "
-            f"fetch_k={settings.run.fetch_k}, top_k={settings.run.top_k}",
+            description="\n\n".join([
+                f"run {run_id}: {settings.reranker.backend} reranker, "
+                f"{len(inputs.queries)} queries, "
+                f"fetch_k={settings.run.fetch_k}, top_k={settings.run.top_k}",
+                *metrics.diagnostic_lines(results),
+            ]),
         )
         print(metrics.format_table(results))
     runstore.write_json(manifest, run_dir / "manifest.json")

@@ -9,6 +9,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -63,3 +64,18 @@ def profile_overrides(tmp: Path, **extra) -> dict:
         "dataset.labels": str(SAMPLE / "labels.jsonl"),
         **extra,
     }
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def assert_metrics_close(got: dict, want: dict) -> None:
+    """Equal up to float summation order (DuckDB aggregates in parallel)."""
+    assert flatten(got) == pytest.approx(flatten(want), abs=1e-12)

@@ -1,0 +1,87 @@
+"""One query batch through the pipeline: embed, retrieve top fetch_k, rerank, keep top_k."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from config.settings import Settings
+from tasks import embed, vectorstore
+from tasks.indexing import side_index_dir
+from tasks.rerankers.registry import get_reranker
+from tasks.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
+from tasks.types import Query
+from tasks.vectorstore import Hit
+
+
+def tie_break_order(scores: Sequence[float], doc_ids: Sequence[str]) -> list[int]:
+    """Indices by score descending, then doc_id descending (trec_eval's order, so metrics agree)."""
+    order = sorted(range(len(scores)), key=doc_ids.__getitem__, reverse=True)
+    order.sort(key=lambda i: -scores[i])  # stable: equal scores keep doc_id descending
+    return order
+
+
+def to_tables(
+    queries: Sequence[Query],
+    hits: Sequence[Sequence[Hit]],
+    scores: Sequence[np.ndarray],
+    top_k: int,
+) -> tuple[pa.Table, pa.Table]:
+    cand: dict[str, list] = {name: [] for name in CANDIDATES_SCHEMA.names}
+    rer: dict[str, list] = {name: [] for name in RERANKED_SCHEMA.names}
+    for query, qhits, qscores in zip(queries, hits, scores, strict=True):
+        doc_ids = [h.doc_id for h in qhits]
+        retrieval = [h.score for h in qhits]
+        retrieval_rank = {}
+        for rank, i in enumerate(tie_break_order(retrieval, doc_ids), start=1):
+            retrieval_rank[i] = rank
+            cand["qid"].append(query.qid)
+            cand["retrieval_rank"].append(rank)
+            cand["doc_id"].append(doc_ids[i])
+            cand["retrieval_score"].append(retrieval[i])
+        for rank, i in enumerate(tie_break_order(qscores.tolist(), doc_ids)[:top_k], start=1):
+            rer["qid"].append(query.qid)
+            rer["rank"].append(rank)
+            rer["doc_id"].append(doc_ids[i])
+            rer["rerank_score"].append(float(qscores[i]))
+            rer["retrieval_rank"].append(retrieval_rank[i])
+            rer["retrieval_score"].append(retrieval[i])
+    return (
+        pa.Table.from_pydict(cand, schema=CANDIDATES_SCHEMA),
+        pa.Table.from_pydict(rer, schema=RERANKED_SCHEMA),
+    )
+
+
+def process_batch(
+    settings: Settings, queries: Sequence[Query]
+) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
+    """Returns the batch's candidates and reranked tables and its per-stage timings."""
+    texts = [q.text for q in queries]
+    t0 = time.perf_counter()
+    vectors = embed.embed_texts(texts, settings.embedder, prefix=settings.embedder.query_prefix)
+    t1 = time.perf_counter()
+    client = vectorstore.open_client(settings.qdrant)
+    hits = vectorstore.search_batch(
+        client, settings.qdrant.collection, vectors, settings.run.fetch_k
+    )
+    t2 = time.perf_counter()
+    reranker = get_reranker(settings.reranker, side_index_dir(settings))
+    scores = reranker.score(texts, hits)
+    t3 = time.perf_counter()
+    candidates, reranked = to_tables(queries, hits, scores, settings.run.top_k)
+    stats = {
+        "queries": len(queries),
+        "pairs_scored": sum(len(h) for h in hits),
+        "queries_without_hits": sum(1 for h in hits if not h),
+        "seconds": {
+            "embed": t1 - t0,
+            "retrieve": t2 - t1,
+            "rerank": t3 - t2,
+            "assemble": time.perf_counter() - t3,
+        },
+    }
+    return candidates, reranked, stats

@@ -1,0 +1,41 @@
+"""Thin Prefect task wrappers over the plain functions; tasks pass paths and small values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from config.settings import Settings
+from tasks import indexing, metrics, pipeline, runstore
+from tasks.types import Qrels, Query
+
+
+@task(name="index-corpus", cache_policy=NO_CACHE)
+def index_corpus(settings: Settings) -> dict[str, Any]:
+    return indexing.index_corpus(settings)
+
+
+@task(name="rerank-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
+def process_batch(
+    settings: Settings, run_dir: Path, batch: int, queries: list[Query]
+) -> dict[str, Any]:
+    """One query batch end to end; its parts land atomically, so a retry or resume is safe."""
+    candidates, reranked, stats = pipeline.process_batch(settings, queries)
+    stats["batch"] = batch
+    runstore.write_batch(run_dir, batch, candidates, reranked, stats)
+    return stats
+
+
+@task(name="merge-parts", cache_policy=NO_CACHE)
+def merge_parts(run_dir: Path, n_batches: int) -> dict[str, int]:
+    return runstore.merge_parts(run_dir, n_batches)
+
+
+@task(name="evaluate-run", cache_policy=NO_CACHE)
+def evaluate(run_dir: Path, qrels: Qrels, settings: Settings) -> dict[str, Any]:
+    return metrics.evaluate_run(
+        run_dir, qrels, fetch_k=settings.run.fetch_k, top_k=settings.run.top_k, ks=settings.run.ks
+    )

@@ -1,0 +1,150 @@
+"""The flows end to end on the shipped sample, under one shared Prefect test server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.index_corpus import index_corpus
+from flows.rerank_batch import rerank_batch
+from tasks.loaders import load_queries
+from tasks.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
+
+from .conftest import SAMPLE, assert_metrics_close, profile_overrides
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def indexed(prefect_server, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pipeline")
+    report = index_corpus(profile="demo", overrides=profile_overrides(tmp))
+    return tmp, report
+
+
+def _read(run_dir, name):
+    return pq.read_table(f"{run_dir}/{name}.parquet")
+
+
+def test_index_report(indexed):
+    _, report = indexed
+    assert report["documents"] >= 250
+    assert report["embedded"] == report["documents"] and report["dim"] == 384
+
+
+def test_bm25_run_outputs_and_metrics(indexed):
+    tmp, _ = indexed
+    result = rerank_batch(profile="demo", overrides=profile_overrides(tmp))
+    run_dir = result["run_dir"]
+    n_queries = len(load_queries(SAMPLE / "labels.jsonl"))
+    candidates, reranked = _read(run_dir, "candidates"), _read(run_dir, "reranked")
+    assert candidates.schema.equals(CANDIDATES_SCHEMA) and reranked.schema.equals(RERANKED_SCHEMA)
+    assert candidates.num_rows == n_queries * 50 and reranked.num_rows == n_queries * 10
+    assert "run_date=" in run_dir and f"run_id={result['run_id']}" in run_dir
+
+    # Each reranked row points back at its candidate: same retrieval rank and score.
+    cand = {(r["qid"], r["doc_id"]): r for r in candidates.to_pylist()}
+    for row in reranked.to_pylist():
+        c = cand[(row["qid"], row["doc_id"])]
+        assert (c["retrieval_rank"], c["retrieval_score"]) == (
+            row["retrieval_rank"],
+            row["retrieval_score"],
+        )
+
+    metrics = result["metrics"]
+    assert metrics["queries"]["evaluated"] == n_queries
+    ret, rer = metrics["retrieval"], metrics["reranked"]
+    assert 0 < ret["recall@10"] <= ret["recall@50"] <= 1
+    assert ret["recall@50"] == metrics["diagnostics"]["retrieval_ceiling"]
+    assert "recall@20" not in rer  # reranked.parquet only holds top_k rows
+    assert rer["recall@10"] <= ret["recall@50"]  # reranking cannot beat the ceiling
+
+    manifest = json.loads(Path(run_dir, "manifest.json").read_text())
+    assert manifest["status"] == "completed" and manifest["backend"] == "bm25"
+    assert manifest["counts"]["reranked_rows"] == reranked.num_rows
+    assert set(manifest["seconds"]["stages"]) >= {"embed", "retrieve", "rerank"}
+    assert manifest["packages"]["prefect"].startswith("3.")
+
+    # The CLI's eval recomputes the same numbers from the files alone.
+    out = CliRunner().invoke(
+        app, ["eval", "--run", run_dir, "--labels", str(SAMPLE / "labels.jsonl"), "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    assert_metrics_close(json.loads(out.output), metrics)
+
+
+def test_none_backend_keeps_retrieval_order(indexed):
+    tmp, _ = indexed
+    result = rerank_batch(
+        profile="demo", overrides=profile_overrides(tmp, **{"reranker.backend": "none"})
+    )
+    candidates = _read(result["run_dir"], "candidates").to_pandas()
+    reranked = _read(result["run_dir"], "reranked").to_pandas()
+    top = candidates[candidates.retrieval_rank <= 10].sort_values(["qid", "retrieval_rank"])
+    assert top.doc_id.tolist() == reranked.sort_values(["qid", "rank"]).doc_id.tolist()
+    m = result["metrics"]
+    for k in (1, 3, 5, 10):
+        assert m["reranked"][f"ndcg@{k}"] == pytest.approx(m["retrieval"][f"ndcg@{k}"], abs=1e-12)
+    assert m["diagnostics"]["per_query_ndcg@10"]["improved"] == 0
+
+
+def test_cross_encoder_run_records_the_model(indexed, tiny_cross_encoder):
+    tmp, _ = indexed
+    overrides = profile_overrides(
+        tmp,
+        **{
+            "reranker.backend": "cross-encoder",
+            "reranker.model": str(tiny_cross_encoder),
+            "run.top_k": 5,
+            "run.fetch_k": 20,
+        },
+    )
+    result = rerank_batch(profile="demo", overrides=overrides)
+    reranked = _read(result["run_dir"], "reranked").to_pandas()
+    assert reranked.groupby("qid").size().eq(5).all()
+    # Scores come from the model: sigmoid outputs, sorted descending within each query.
+    assert reranked.rerank_score.between(0, 1).all()
+    for _, group in reranked.groupby("qid"):
+        assert np.all(np.diff(group.sort_values("rank").rerank_score.to_numpy()) <= 0)
+    assert result["manifest"]["models"]["reranker"] == str(tiny_cross_encoder)
+    assert result["manifest"]["config"]["reranker"]["backend"] == "cross-encoder"
+
+
+def read_artifact(key: str) -> dict:
+    """Latest artifact by key, through the REST API.
+
+    Prefect 3.8's client sends explicit nulls (offset, flow_runs) that its own server rejects
+    with 422 under fastapi<0.155, so the filter body is posted directly.
+    """
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    async def read() -> list[dict]:
+        async with get_client() as client:
+            response = await client._client.post(
+                "/artifacts/filter",
+                json={"artifacts": {"key": {"any_": [key]}}, "limit": 1, "sort": "CREATED_DESC"},
+            )
+            response.raise_for_status()
+            return response.json()
+
+    [artifact] = asyncio.run(read())
+    return artifact
+
+
+def test_metrics_artifact_published(indexed):
+    tmp, _ = indexed
+    result = rerank_batch(profile="demo", overrides=profile_overrides(tmp))
+    artifact = read_artifact("rerank-metrics")
+    assert artifact["type"] == "table"
+    assert result["run_id"] in artifact["description"]
+    data = artifact["data"]
+    rows = {row["metric"]: row for row in (json.loads(data) if isinstance(data, str) else data)}
+    assert rows["ndcg@10"]["reranked"] == pytest.approx(result["metrics"]["reranked"]["ndcg@10"])
