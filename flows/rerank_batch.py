@@ -25,6 +25,17 @@ def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id:
     return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
 
 
+def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
+    """What produced a run, stamped on every file it writes."""
+    return {
+        "run_id": run_id,
+        "reranker.backend": settings.reranker.backend,
+        "reranker.model": settings.reranker.model or "",
+        "embedder.model": settings.embedder.model,
+        "qdrant.collection": settings.qdrant.collection,
+    }
+
+
 @flow(name="rerank-batch", log_prints=True)
 def rerank_batch(
     profile: str = "demo",
@@ -56,7 +67,8 @@ def rerank_batch(
     for b in todo:
         prefect_tasks.process_batch(settings, run_dir, b, batches[b])
 
-    counts = prefect_tasks.merge_parts(run_dir, len(batches))
+    labels = run_labels(settings, run_id)
+    counts = prefect_tasks.merge_parts(run_dir, len(batches), labels)
     t_eval = time.perf_counter()
     results = prefect_tasks.evaluate(run_dir, inputs.qrels, settings) if inputs.qrels else None
     eval_s = time.perf_counter() - t_eval
@@ -80,7 +92,7 @@ def rerank_batch(
         },
     )
     if results is not None:
-        runstore.write_json(results, run_dir / "metrics.json")
+        runstore.write_json({"run": labels, **results}, run_dir / "metrics.json")
         manifest["metrics_summary"] = metrics.headline(results, settings.run.top_k)
         create_table_artifact(
             key="rerank-metrics",

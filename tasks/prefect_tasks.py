@@ -30,8 +30,8 @@ def process_batch(
 
 
 @task(name="merge-parts", cache_policy=NO_CACHE)
-def merge_parts(run_dir: Path, n_batches: int) -> dict[str, int]:
-    return runstore.merge_parts(run_dir, n_batches)
+def merge_parts(run_dir: Path, n_batches: int, labels: dict[str, str]) -> dict[str, int]:
+    return runstore.merge_parts(run_dir, n_batches, labels)
 
 
 @task(name="evaluate-run", cache_policy=NO_CACHE)

@@ -92,12 +92,17 @@ def write_batch(
     write_parquet(reranked, part_path(run_dir, batch, "reranked"))
 
 
-def merge_parts(run_dir: Path, n_batches: int) -> dict[str, int]:
-    """Concatenate every batch's parts, in batch order, into the run's two Parquet files."""
+def merge_parts(run_dir: Path, n_batches: int, labels: dict[str, str]) -> dict[str, int]:
+    """Concatenate every batch's parts, in batch order, into the run's two Parquet files.
+
+    `labels` (run id, backend, models) go into each file's key-value metadata, so a file
+    copied away from its manifest still says what produced it.
+    """
     counts = {}
     for kind, schema in (("candidates", CANDIDATES_SCHEMA), ("reranked", RERANKED_SCHEMA)):
         tables = [pq.read_table(part_path(run_dir, b, kind)) for b in range(n_batches)]
         table = pa.concat_tables(tables) if tables else schema.empty_table()
+        table = table.replace_schema_metadata({f"rerankflow.{k}": v for k, v in labels.items()})
         write_parquet(table, run_dir / f"{kind}.parquet")
         counts[kind] = table.num_rows
     return counts

@@ -46,6 +46,8 @@ def test_bm25_run_outputs_and_metrics(indexed):
     candidates, reranked = _read(run_dir, "candidates"), _read(run_dir, "reranked")
     assert candidates.schema.equals(CANDIDATES_SCHEMA) and reranked.schema.equals(RERANKED_SCHEMA)
     assert candidates.num_rows == n_queries * 50 and reranked.num_rows == n_queries * 10
+    assert reranked.schema.metadata[b"rerankflow.reranker.backend"] == b"bm25"
+    assert candidates.schema.metadata[b"rerankflow.run_id"] == result["run_id"].encode()
     assert "run_date=" in run_dir and f"run_id={result['run_id']}" in run_dir
 
     # Each reranked row points back at its candidate: same retrieval rank and score.

@@ -18,10 +18,13 @@ class FlagRerankerBackend:
         self.model = model
         self._batch_size = batch_size
         self._max_length = max_length
-        on_cuda = bool(device and device.startswith("cuda"))
+        if device is None:
+            import torch
+
+            device = "cuda:0" if torch.cuda.is_available() else "cpu"
         # Pinned to one device: FlagEmbedding otherwise spreads over every visible GPU.
         self._reranker = flag.FlagReranker(
-            model, use_fp16=on_cuda, devices=[device] if device else ["cpu"]
+            model, use_fp16=device.startswith("cuda"), devices=[device]
         )
 
     def score(
