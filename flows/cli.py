@@ -67,6 +67,10 @@ def run(
     labels: Annotated[
         Path | None, typer.Option(help="Labels file (overrides the profile).")
     ] = None,
+    missing_label_docs: Annotated[
+        str | None,
+        typer.Option(help="Labels naming documents absent from the corpus: warn or fail."),
+    ] = None,
     resume: Annotated[
         str | None, typer.Option(help="Finish run RUN_ID: only its missing batches are done.")
     ] = None,
@@ -82,6 +86,7 @@ def run(
             "reranker.model": model,
             "dataset.queries": queries and str(queries),
             "dataset.labels": labels and str(labels),
+            "dataset.missing_label_docs": missing_label_docs,
         },
     )
     try:
@@ -133,6 +138,7 @@ def demo(
         model=model,
         queries=None,
         labels=None,
+        missing_label_docs=None,
         resume=None,
         set_=None,
     )
