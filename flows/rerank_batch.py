@@ -53,10 +53,13 @@ def rerank_batch(
     if manifest is None:
         manifest = start_manifest(settings, run_id, inputs, len(batches))
     else:
-        if manifest["hashes"]["query_set"] != inputs.query_set_hash:
+        now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
+        changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
+        if changed:
+            # Finishing it would mix batches computed on different inputs in one run.
             raise ValueError(
-                f"run {run_id}: the query set changed since the run started "
-                f"({settings.dataset.queries}); start a new run instead of resuming"
+                f"run {run_id}: the {' and '.join(changed)} changed since the run started; "
+                "start a new run instead of resuming"
             )
         manifest["attempts"] = manifest.get("attempts", 1) + 1
         manifest["status"] = "running"

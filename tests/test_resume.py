@@ -16,7 +16,7 @@ from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks import runstore, vectorstore
 
-from .conftest import assert_metrics_close, profile_overrides
+from .conftest import SAMPLE, assert_metrics_close, profile_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -74,3 +74,17 @@ def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path)
         for column in (c for c in got[0] if c.endswith("score")):
             assert [r[column] for r in got] == pytest.approx([r[column] for r in want], abs=1e-9)
     assert_metrics_close(resumed["metrics"], fresh["metrics"])
+
+
+def test_resume_refuses_a_changed_query_set(prefect_server, tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    lines = (SAMPLE / "labels.jsonl").read_text().splitlines(keepends=True)
+    labels.write_text("".join(lines[:5]))
+    overrides = profile_overrides(
+        tmp_path, **{"dataset.queries": str(labels), "dataset.labels": str(labels)}
+    )
+    index_corpus(profile="demo", overrides=overrides)
+    first = rerank_batch(profile="demo", overrides=overrides)
+    labels.write_text("".join(lines[:5]).replace("pdf", "PDF file"))
+    with pytest.raises(ValueError, match="query_set changed"):
+        rerank_batch(profile="demo", overrides=overrides, resume_run_id=first["run_id"])
