@@ -62,3 +62,23 @@ def sum_stage_seconds(batch_stats: list[dict[str, Any]]) -> dict[str, float]:
         for stage, seconds in stats["seconds"].items():
             totals[stage] = totals.get(stage, 0.0) + seconds
     return {k: round(v, 4) for k, v in totals.items()}
+
+
+def complete_manifest(
+    manifest: dict[str, Any],
+    batch_stats: list[dict[str, Any]],
+    counts: dict[str, int],
+    seconds: dict[str, float],
+) -> None:
+    """Mark a run completed; stage timings sum every batch, whichever attempt ran it."""
+    manifest.update(
+        status="completed",
+        completed_at=datetime.now(UTC).isoformat(),
+        counts={
+            **manifest["counts"],
+            **counts,
+            "pairs_scored": sum(s["pairs_scored"] for s in batch_stats),
+            "queries_without_hits": sum(s["queries_without_hits"] for s in batch_stats),
+        },
+        seconds={"stages": sum_stage_seconds(batch_stats), **seconds},
+    )

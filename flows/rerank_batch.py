@@ -9,8 +9,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from config.settings import Settings, load_settings
-from flows.manifest import start_manifest, sum_stage_seconds
-from tasks import metrics, prefect_tasks, runstore
+from flows.manifest import complete_manifest, start_manifest
+from tasks import metrics, prefect_tasks, runstore, vectorstore
 from tasks.inputs import load_inputs
 
 
@@ -47,6 +47,7 @@ def rerank_batch(
     logger = get_run_logger()
     settings, run_id, run_dir, manifest = _settings_for(profile, overrides, resume_run_id)
     inputs = load_inputs(settings)
+    vectorstore.require_collection(settings.qdrant)
     size = settings.run.query_batch_size
     batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
 
@@ -76,20 +77,15 @@ def rerank_batch(
     results = prefect_tasks.evaluate(run_dir, inputs.qrels, settings) if inputs.qrels else None
     eval_s = time.perf_counter() - t_eval
 
-    stats = runstore.batch_stats(run_dir, len(batches))
-    manifest.update(
-        status="completed",
-        completed_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        counts={
-            **manifest["counts"],
+    complete_manifest(
+        manifest,
+        runstore.batch_stats(run_dir, len(batches)),
+        {
             **{f"{k}_rows": v for k, v in counts.items()},
             "batches_this_attempt": len(todo),
-            "pairs_scored": sum(s["pairs_scored"] for s in stats),
-            "queries_without_hits": sum(s["queries_without_hits"] for s in stats),
             "labels_missing_docs": inputs.labels_missing_docs,
         },
-        seconds={
-            "stages": sum_stage_seconds(stats),
+        {
             "evaluate": round(eval_s, 4),
             "wall_this_attempt": round(time.perf_counter() - started, 4),
         },
@@ -100,12 +96,14 @@ def rerank_batch(
         create_table_artifact(
             key="rerank-metrics",
             table=metrics.table_rows(results),
-            description="\n\n".join([
-                f"run {run_id}: {settings.reranker.backend} reranker, "
-                f"{len(inputs.queries)} queries, "
-                f"fetch_k={settings.run.fetch_k}, top_k={settings.run.top_k}",
-                *metrics.diagnostic_lines(results),
-            ]),
+            description="\n\n".join(
+                [
+                    f"run {run_id}: {settings.reranker.backend} reranker, "
+                    f"{len(inputs.queries)} queries, "
+                    f"fetch_k={settings.run.fetch_k}, top_k={settings.run.top_k}",
+                    *metrics.diagnostic_lines(results),
+                ]
+            ),
         )
         print(metrics.format_table(results))
     runstore.write_json(manifest, run_dir / "manifest.json")

@@ -81,6 +81,16 @@ def ensure_collection(client: QdrantClient, name: str, dim: int, embedder: str) 
     return True
 
 
+def require_collection(settings: QdrantSettings) -> None:
+    """Fail before any work, with the fix, when the corpus was never indexed."""
+    if not open_client(settings).collection_exists(settings.collection):
+        where = settings.url or settings.path
+        raise RuntimeError(
+            f"Qdrant collection '{settings.collection}' does not exist at {where}; "
+            "run `rerankflow index` with the same profile first"
+        )
+
+
 def stored_hashes(client: QdrantClient, name: str) -> dict[str, str]:
     """doc_id -> content hash of every point, scrolled without vectors."""
     hashes: dict[str, str] = {}

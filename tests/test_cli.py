@@ -71,3 +71,10 @@ def test_labels_naming_unknown_documents_warn_or_fail(prefect_server, tmp_path):
     assert warned.returncode == 0, warned.stderr[-2000:]
     [manifest] = (tmp_path / "runs").glob("*/*/manifest.json")
     assert json.loads(manifest.read_text())["counts"]["labels_missing_docs"] == 1
+
+
+def test_run_before_index_says_what_to_do(prefect_server, tmp_path):
+    result = rerankflow("run", *_sets(profile_overrides(tmp_path)))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "rerankflow index" in result.stderr
+    assert not (tmp_path / "runs").exists()
