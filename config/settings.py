@@ -137,8 +137,7 @@ def load_settings(profile: str | Path, overrides: dict[str, Any] | None = None) 
         raise ValueError(f"{path}: cannot read profile: {exc}") from exc
     tree.setdefault("profile", path.stem)
     for key, value in (overrides or {}).items():
-        if value is not None:
-            _set_dotted(tree, key, value)
+        _set_dotted(tree, key, value)  # an explicit None (`--set dataset.labels=null`) unsets
     try:
         return Settings.model_validate(tree)
     except ValidationError as exc:

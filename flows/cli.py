@@ -48,7 +48,7 @@ def index(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
 
     try:
         index_corpus(profile=profile, overrides=_overrides(set_))
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, OSError, RuntimeError, ImportError) as exc:
         _fail(exc)
 
 
@@ -91,7 +91,7 @@ def run(
     )
     try:
         result = rerank_batch(profile=profile, overrides=overrides, resume_run_id=resume)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, OSError, RuntimeError, ImportError) as exc:
         _fail(exc)
     typer.echo(f"run {result['run_id']} written to {result['run_dir']}")
 
@@ -105,6 +105,8 @@ def eval_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
+    import duckdb
+
     from tasks import metrics, runstore
     from tasks.loaders import load_qrels
 
@@ -118,7 +120,7 @@ def eval_(
             top_k=top_k or run_conf["top_k"],
             ks=tuple(run_conf["ks"]),
         )
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except (ValueError, OSError, KeyError, duckdb.Error) as exc:
         _fail(exc)
     typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
 

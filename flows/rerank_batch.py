@@ -10,7 +10,8 @@ from prefect.artifacts import create_table_artifact
 
 from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
-from tasks import metrics, prefect_tasks, runstore, vectorstore
+from tasks import metrics, prefect_tasks, runstore
+from tasks.indexing import require_index
 from tasks.inputs import load_inputs
 
 
@@ -20,6 +21,11 @@ def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id:
     if resume_run_id is None:
         run_id = runstore.new_run_id()
         return settings, run_id, runstore.new_run_dir(settings.run.runs_root, run_id), None
+    ignored = sorted(k for k in overrides or {} if k != "run.runs_root")
+    if ignored:
+        get_run_logger().warning(
+            "resuming %s with the settings it started with; ignored: %s", resume_run_id, ignored
+        )
     run_dir = runstore.find_run(settings.run.runs_root, resume_run_id)
     manifest = runstore.read_json(run_dir / "manifest.json")
     return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
@@ -47,7 +53,7 @@ def rerank_batch(
     logger = get_run_logger()
     settings, run_id, run_dir, manifest = _settings_for(profile, overrides, resume_run_id)
     inputs = load_inputs(settings)
-    vectorstore.require_collection(settings.qdrant)
+    require_index(settings, inputs.corpus_hash)
     size = settings.run.query_batch_size
     batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
 
@@ -62,6 +68,7 @@ def rerank_batch(
                 f"run {run_id}: the {' and '.join(changed)} changed since the run started; "
                 "start a new run instead of resuming"
             )
+        manifest["hashes"]["labels"] = inputs.labels_hash  # metrics use the labels as now
         manifest["attempts"] = manifest.get("attempts", 1) + 1
         manifest["status"] = "running"
     runstore.write_json(manifest, run_dir / "manifest.json")

@@ -17,20 +17,43 @@ from tasks.types import Document
 log = logging.getLogger(__name__)
 
 
-def content_hash(doc: Document) -> str:
-    return hashlib.sha256(doc.full_text.encode("utf-8")).hexdigest()[:32]
+def content_hash(doc: Document, prefix: str = "") -> str:
+    """What the vector depends on: the embedded text, document prefix included."""
+    return hashlib.sha256((prefix + doc.full_text).encode("utf-8")).hexdigest()[:32]
 
 
 def side_index_dir(settings: Settings) -> Path:
     return settings.index_dir / settings.qdrant.collection
 
 
-def plan(docs: list[Document], stored: dict[str, str]) -> tuple[list[Document], list[str]]:
+def plan(
+    docs: list[Document], stored: dict[str, str], prefix: str = ""
+) -> tuple[list[Document], list[str]]:
     """Documents to (re-)embed and stored ids to delete, by content hash."""
     current = {d.doc_id for d in docs}
-    changed = [d for d in docs if stored.get(d.doc_id) != content_hash(d)]
+    changed = [d for d in docs if stored.get(d.doc_id) != content_hash(d, prefix)]
     removed = sorted(set(stored) - current)
     return changed, removed
+
+
+def require_index(settings: Settings, corpus_hash: str) -> None:
+    """Before a run: the collection exists, and was built whole from this corpus and embedder."""
+    vectorstore.require_collection(settings.qdrant)
+    marker = side_index_dir(settings) / "index.json"
+    built = json.loads(marker.read_text()) if marker.exists() else None
+    fix = "run `rerankflow index` with the same profile first"
+    if built is None:
+        raise RuntimeError(
+            f"{marker}: indexing of '{settings.qdrant.collection}' never finished; {fix}"
+        )
+    if built["corpus_hash"] != corpus_hash:
+        raise RuntimeError(f"{settings.dataset.corpus} changed since it was indexed; {fix}")
+    now = (settings.embedder.model, settings.embedder.document_prefix)
+    if (built.get("embedder"), built.get("document_prefix")) != now:
+        raise RuntimeError(
+            f"collection '{settings.qdrant.collection}' was indexed with embedder "
+            f"'{built.get('embedder')}', not '{now[0]}' (or another document prefix); {fix}"
+        )
 
 
 def index_corpus(settings: Settings) -> dict[str, Any]:
@@ -43,7 +66,8 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     name = settings.qdrant.collection
     created = vectorstore.ensure_collection(client, name, dim, settings.embedder.model)
     stored = {} if created else vectorstore.stored_hashes(client, name)
-    changed, removed = plan(docs, stored)
+    prefix = settings.embedder.document_prefix
+    changed, removed = plan(docs, stored, prefix)
 
     embed_s = upsert_s = 0.0
     batch = settings.qdrant.upsert_batch_size
@@ -57,7 +81,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
         )
         t1 = time.perf_counter()
         vectorstore.upsert(
-            client, name, [(d.doc_id, d.full_text, content_hash(d)) for d in chunk], vectors
+            client, name, [(d.doc_id, d.full_text, content_hash(d, prefix)) for d in chunk], vectors
         )
         embed_s += t1 - t0
         upsert_s += time.perf_counter() - t1
@@ -72,10 +96,20 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     if not bm25_fresh or not bm25_dir.exists():
         side.mkdir(parents=True, exist_ok=True)
         lexical.build([d.doc_id for d in docs], [d.full_text for d in docs], bm25_dir)
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"corpus_hash": corpus_hash, "documents": len(docs)}))
-        tmp.replace(marker)
     bm25_s = time.perf_counter() - t2
+    # Written last: its presence says the collection and BM25 match this corpus, whole.
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(
+            {
+                "corpus_hash": corpus_hash,
+                "documents": len(docs),
+                "embedder": settings.embedder.model,
+                "document_prefix": prefix,
+            }
+        )
+    )
+    tmp.replace(marker)
 
     report = {
         "collection": name,

@@ -43,6 +43,8 @@ def build(doc_ids: Sequence[str], texts: Sequence[str], out_dir: Path) -> None:
     (tmp / _DOC_IDS).write_text(json.dumps(list(doc_ids)), encoding="utf-8")
     if out_dir.exists():
         old = out_dir.with_name(out_dir.name + ".old")
+        if old.exists():  # left by a crash between the two renames
+            _rmtree(old)
         out_dir.rename(old)
         tmp.rename(out_dir)
         _rmtree(old)

@@ -54,3 +54,23 @@ def test_collection_from_another_embedder_is_refused(tmp_path):
         vectorstore.ensure_collection(client, "mixed", 768, "some/other-model")
     with pytest.raises(IndexMismatchError, match="other-model"):
         vectorstore.ensure_collection(client, "mixed", 384, "some/other-model")
+
+
+def test_runs_refuse_a_stale_or_foreign_index(tmp_path, small_corpus):
+    path, rows = small_corpus
+    overrides = profile_overrides(
+        tmp_path, **{"dataset.corpus": str(path), "qdrant.collection": "t2"}
+    )
+    settings = load_settings("demo", overrides)
+    with pytest.raises(RuntimeError, match="rerankflow index"):
+        indexing.require_index(settings, "whatever")
+    report = indexing.index_corpus(settings)
+    indexing.require_index(settings, report["corpus_hash"])  # fresh: no error
+    with pytest.raises(RuntimeError, match="changed since it was indexed"):
+        indexing.require_index(settings, "another-corpus-hash")
+    e5_style = load_settings("demo", {**overrides, "embedder.document_prefix": "passage: "})
+    with pytest.raises(RuntimeError, match="indexed with embedder"):
+        indexing.require_index(e5_style, report["corpus_hash"])
+    # A new document prefix changes every vector, so everything is embedded again.
+    assert indexing.index_corpus(e5_style)["embedded"] == len(rows)
+    indexing.require_index(e5_style, report["corpus_hash"])
