@@ -242,7 +242,7 @@ def _delta(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else b - a
 
 
-def _diagnostic_lines(metrics: Mapping[str, Any]) -> list[str]:
+def diagnostic_lines(metrics: Mapping[str, Any]) -> list[str]:
     q = metrics.get("queries", {})
     d = metrics.get("diagnostics", {})
     lines = [
@@ -282,7 +282,7 @@ def format_table(metrics: Mapping[str, Any]) -> str:
         lines.append("  ".join(cells))
         if i == 0:
             lines.append("  ".join("-" * w for w in [width0, *widths]))
-    return "\n".join([*lines, "", *_diagnostic_lines(metrics)])
+    return "\n".join([*lines, "", *diagnostic_lines(metrics)])
 
 
 def to_markdown(metrics: Mapping[str, Any]) -> str:
@@ -291,7 +291,7 @@ def to_markdown(metrics: Mapping[str, Any]) -> str:
     for key, a, b in _metric_rows(metrics):
         lines.append(f"| {key} | {_fmt(a)} | {_fmt(b)} | {_fmt(_delta(a, b), signed=True)} |")
     lines.append("")
-    lines += [f"- {line}" for line in _diagnostic_lines(metrics)]
+    lines += [f"- {line}" for line in diagnostic_lines(metrics)]
     return "\n".join(lines)
 
 
@@ -301,10 +301,6 @@ def table_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
         {"metric": key, "retrieval": a, "reranked": b, "delta": _delta(a, b)}
         for key, a, b in _metric_rows(metrics)
     ]
-
-
-def diagnostic_lines(metrics: Mapping[str, Any]) -> list[str]:
-    return _diagnostic_lines(metrics)
 
 
 def headline(metrics: Mapping[str, Any], top_k: int) -> dict[str, float | None]:
