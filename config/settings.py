@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 
-RerankBackend = Literal["none", "bm25", "cross-encoder", "flag"]
+RerankBackend = Literal["none", "bm25", "cross-encoder", "flag", "cohere"]
+DEFAULT_COHERE_MODEL = "rerank-v3.5"
 
 
 class _Frozen(BaseModel):
@@ -55,20 +56,51 @@ class QdrantSettings(_Frozen):
         return os.environ.get("QDRANT_API_KEY") or None
 
 
+class CohereSettings(_Frozen):
+    """Cohere Rerank through the `cohere` SDK. The key is never read from YAML."""
+
+    base_url: str | None = None
+    # Name of a Prefect Secret block holding the key; unset: the CO_API_KEY environment variable.
+    api_key_secret: str | None = None
+    # Trial keys allow 10 rerank calls/min, production keys 1,000/min.
+    requests_per_minute: int = Field(10, ge=1)
+    # The window the limit is counted over (60 s for Cohere; tests shorten it).
+    rate_window_s: float = Field(60.0, gt=0)
+    max_in_flight: int = Field(4, ge=1)
+    # Cohere recommends at most 1,000 documents per request; larger candidate lists are split.
+    max_documents_per_request: int = Field(1000, ge=1, le=10_000)
+    top_n: int | None = Field(None, ge=1)
+    max_tokens_per_doc: int | None = Field(None, ge=1)
+    timeout_s: float = Field(30.0, gt=0)
+    # Retries on 429, 5xx, timeouts and dropped connections, bounded both ways.
+    max_attempts: int = Field(5, ge=1)
+    max_retry_seconds: float = Field(120.0, ge=0)
+    # Prefect global concurrency limit shared by every worker on this key, used when a Prefect
+    # server is configured (PREFECT_API_URL); null turns the cross-process budget off.
+    global_limit: str | None = "rerankflow-cohere"
+
+
 class RerankerSettings(_Frozen):
     backend: RerankBackend = "none"
-    # Hub id or local directory; required by cross-encoder and flag, unused by none/bm25.
+    # Hub id or local directory for cross-encoder and flag; Cohere model name for cohere
+    # (default rerank-v3.5); unused by none/bm25.
     model: str | None = None
     batch_size: int = Field(32, ge=1)
     max_length: int = Field(512, ge=8)
     device: str | None = None
     # bm25: weight of the lexical score in the fused ranking (0 = dense order, 1 = BM25 only).
     bm25_weight: float = Field(0.5, ge=0.0, le=1.0)
+    cohere: CohereSettings = CohereSettings()
+    # Remote (billed) backends look results up in an on-disk cache before calling out.
+    cache: bool = True
+    cache_dir: Path = Path("data/cache/rerank")
 
     @model_validator(mode="after")
     def _model_needed(self) -> RerankerSettings:
         if self.backend in ("cross-encoder", "flag") and not self.model:
             raise ValueError(f"reranker.model is required for backend '{self.backend}'")
+        if self.backend == "cohere" and not self.model:
+            return self.model_copy(update={"model": DEFAULT_COHERE_MODEL})
         return self
 
 
@@ -88,6 +120,20 @@ class RunSettings(_Frozen):
         return self
 
 
+class CostSettings(_Frozen):
+    """Price table for `rerankflow costs`; list prices change, so check yours."""
+
+    currency: str = "USD"
+    # Cohere bills rerank per search unit (one query with up to 100 documents);
+    # rerank-v3.5 lists at $2.00 per 1,000 searches.
+    cohere_per_1k_search_units: float = Field(2.0, ge=0)
+    # Local backends: what an hour of the worker's device costs (GPU on-demand, say).
+    device_per_hour: float = Field(2.0, ge=0)
+    # For --estimate of local backends: measured pairs per second on the worker's device.
+    local_pairs_per_second: float | None = Field(None, gt=0)
+    queries_per_day: int = Field(10_000, ge=1)
+
+
 class Settings(_Frozen):
     profile: str = "custom"
     dataset: DatasetSettings
@@ -97,6 +143,16 @@ class Settings(_Frozen):
     qdrant: QdrantSettings = QdrantSettings()
     reranker: RerankerSettings = RerankerSettings()
     run: RunSettings = RunSettings()
+    costs: CostSettings = CostSettings()
+
+    @model_validator(mode="after")
+    def _top_n_covers_top_k(self) -> Settings:
+        top_n = self.reranker.cohere.top_n
+        if self.reranker.backend == "cohere" and top_n is not None and top_n < self.run.top_k:
+            raise ValueError(
+                f"reranker.cohere.top_n ({top_n}) must be at least run.top_k ({self.run.top_k})"
+            )
+        return self
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:

@@ -56,7 +56,7 @@ def index(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
 def run(
     profile: ProfileOpt = "demo",
     reranker: Annotated[
-        str | None, typer.Option(help="Backend: none, bm25, cross-encoder or flag.")
+        str | None, typer.Option(help="Backend: none, bm25, cross-encoder, flag or cohere.")
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="Reranker model: hub id or local directory.")
@@ -72,11 +72,18 @@ def run(
         typer.Option(help="Labels naming documents absent from the corpus: warn or fail."),
     ] = None,
     resume: Annotated[
-        str | None, typer.Option(help="Finish run RUN_ID: only its missing batches are done.")
+        str | None,
+        typer.Option(help="Finish run RUN_ID: only its missing batches and failed queries."),
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Bypass the rerank cache (billed backends).")
+    ] = False,
     set_: SetOpt = None,
 ) -> None:
-    """Run a query batch: embed, retrieve fetch_k, rerank, keep top_k, write Parquet, measure."""
+    """Run a query batch: embed, retrieve fetch_k, rerank, keep top_k, write Parquet, measure.
+
+    Exits 3 when some queries failed to rerank (the rest are written); --resume retries them.
+    """
     from flows.rerank_batch import rerank_batch
 
     overrides = _overrides(
@@ -87,6 +94,7 @@ def run(
             "dataset.queries": queries and str(queries),
             "dataset.labels": labels and str(labels),
             "dataset.missing_label_docs": missing_label_docs,
+            "reranker.cache": False if no_cache else None,
         },
     )
     try:
@@ -94,6 +102,15 @@ def run(
     except (ValueError, OSError, RuntimeError, ImportError) as exc:
         _fail(exc)
     typer.echo(f"run {result['run_id']} written to {result['run_dir']}")
+    failed = result["manifest"]["counts"].get("failed_queries", 0)
+    if failed:
+        typer.secho(
+            f"{failed} queries failed to rerank (failed.parquet); "
+            f"retry them with: rerankflow run --resume {result['run_id']}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        raise typer.Exit(3)
 
 
 @app.command("eval")
@@ -126,6 +143,61 @@ def eval_(
 
 
 @app.command()
+def costs(
+    profile: ProfileOpt = "demo",
+    run_ids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--run",
+            help="Run id under the profile's runs root (repeatable; default: every run there).",
+        ),
+    ] = None,
+    estimate: Annotated[
+        bool,
+        typer.Option(help="Project the cost before a run, from query and candidate counts."),
+    ] = False,
+    queries: Annotated[
+        int | None, typer.Option(help="--estimate: queries per run (default: the profile's).")
+    ] = None,
+    documents: Annotated[
+        int | None,
+        typer.Option(help="--estimate: candidates per query (default: run.fetch_k)."),
+    ] = None,
+    queries_per_day: Annotated[
+        int | None, typer.Option(help="Projection volume (default: costs.queries_per_day).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    set_: SetOpt = None,
+) -> None:
+    """Cost per run, per 1,000 queries, per query percentiles, and a projection per day."""
+    import duckdb
+
+    from config.settings import load_settings
+    from tasks import costs as cost_model
+
+    try:
+        settings = load_settings(profile, _overrides(set_))
+        per_day = queries_per_day or settings.costs.queries_per_day
+        if estimate:
+            if queries is None:
+                from tasks.inputs import load_inputs
+
+                queries = len(load_inputs(settings).queries)
+            rows = [
+                cost_model.estimate(settings, queries, documents or settings.run.fetch_k, per_day)
+            ]
+        else:
+            paths = cost_model.call_log_paths(settings.run.runs_root, run_ids or ())
+            rows = cost_model.run_costs(paths, settings.costs, per_day)
+    except (ValueError, OSError, duckdb.Error) as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        typer.echo(cost_model.format_costs(rows, per_day))
+
+
+@app.command()
 def demo(
     reranker: Annotated[
         str | None, typer.Option(help="Backend (default: the profile's bm25).")
@@ -142,6 +214,7 @@ def demo(
         labels=None,
         missing_label_docs=None,
         resume=None,
+        no_cache=False,
         set_=None,
     )
 

@@ -79,6 +79,10 @@ def complete_manifest(
             **counts,
             "pairs_scored": sum(s["pairs_scored"] for s in batch_stats),
             "queries_without_hits": sum(s["queries_without_hits"] for s in batch_stats),
+            **{
+                key: sum(s.get(key, 0) for s in batch_stats)
+                for key in ("failed_queries", "cache_hits", "cache_misses")
+            },
         },
         seconds={"stages": sum_stage_seconds(batch_stats), **seconds},
     )

@@ -13,6 +13,7 @@ from flows.manifest import complete_manifest, start_manifest
 from tasks import metrics, prefect_tasks, runstore
 from tasks.indexing import require_index
 from tasks.inputs import load_inputs
+from tasks.rerankers.registry import prepare_reranker
 
 
 def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id: str | None):
@@ -74,12 +75,42 @@ def rerank_batch(
     runstore.write_json(manifest, run_dir / "manifest.json")
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]
-    logger.info("run %s: %d of %d batches to do in %s", run_id, len(todo), len(batches), run_dir)
+    failed_before = {
+        b: set(runstore.failed_qids(run_dir, b))
+        for b in range(len(batches))
+        if b not in todo and runstore.failed_qids(run_dir, b)
+    }
+    logger.info(
+        "run %s: %d of %d batches to do, %d failed queries to retry, in %s",
+        run_id,
+        len(todo),
+        len(batches),
+        sum(len(q) for q in failed_before.values()),
+        run_dir,
+    )
+    if todo or failed_before:
+        prepare_reranker(settings.reranker)
     for b in todo:
-        prefect_tasks.process_batch(settings, run_dir, b, batches[b])
+        prefect_tasks.process_batch(settings, run_dir, run_id, b, batches[b], manifest["attempts"])
+    for b, qids in failed_before.items():
+        retry = [q for q in batches[b] if q.qid in qids]
+        prefect_tasks.process_batch(
+            settings, run_dir, run_id, b, retry, manifest["attempts"], retry_failed=True
+        )
 
     labels = run_labels(settings, run_id)
     counts = prefect_tasks.merge_parts(run_dir, len(batches), labels)
+    failed = runstore.read_failed(run_dir)
+    if failed:
+        logger.warning(
+            "run %s: %d of %d queries failed to rerank (listed in %s); "
+            "`rerankflow run --resume %s` retries only those",
+            run_id,
+            len(failed),
+            len(inputs.queries),
+            run_dir / runstore.FAILED_FILE,
+            run_id,
+        )
     t_eval = time.perf_counter()
     results = prefect_tasks.evaluate(run_dir, inputs.qrels, settings) if inputs.qrels else None
     eval_s = time.perf_counter() - t_eval

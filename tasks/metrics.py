@@ -24,7 +24,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from tasks.runstore import FAILED_FILE
 from tasks.types import InputError, Qrels
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
@@ -138,6 +140,13 @@ def _check_run_file(con: duckdb.DuckDBPyConnection, path: Path, columns: Sequenc
             raise InputError(f"{path}: field {column!r}: missing column")
 
 
+def _failed_qids(run_dir: Path) -> set[str]:
+    path = run_dir / FAILED_FILE
+    if not path.is_file():
+        return set()
+    return set(pq.read_table(path, columns=["qid"]).column("qid").to_pylist())
+
+
 def evaluate_run(
     run_dir: Path,
     qrels: Qrels,
@@ -155,6 +164,9 @@ def evaluate_run(
         raise InputError(f"need 1 <= top_k <= fetch_k, got top_k={top_k} fetch_k={fetch_k}")
     ks = _check_ks(ks)
     run_dir = Path(run_dir)
+    # Queries whose rerank failed have no reranked list: leave them out of both sides.
+    failed = _failed_qids(run_dir)
+    qrels = {qid: judged for qid, judged in qrels.items() if qid not in failed}
     candidates = run_dir / CANDIDATES_FILE
     reranked = run_dir / RERANKED_FILE
     retrieval_ks = sorted({k for k in ks if k <= fetch_k} | {fetch_k})
@@ -197,6 +209,7 @@ def evaluate_run(
             "evaluated": int(diag["evaluated"]),
             "unlabelled_in_run": unlabelled,
             "labelled_missing_from_run": missing,
+            "failed_rerank": len(failed),
         },
         "retrieval": retrieval,
         "reranked": reranked_metrics,

@@ -11,9 +11,10 @@ import pyarrow as pa
 
 from config.settings import Settings
 from tasks import embed, vectorstore
+from tasks.calllog import calls_table
 from tasks.indexing import side_index_dir
 from tasks.rerankers.registry import get_reranker
-from tasks.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
+from tasks.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA, BatchTables
 from tasks.types import Query
 from tasks.vectorstore import Hit
 
@@ -28,9 +29,10 @@ def tie_break_order(scores: Sequence[float], doc_ids: Sequence[str]) -> list[int
 def to_tables(
     queries: Sequence[Query],
     hits: Sequence[Sequence[Hit]],
-    scores: Sequence[np.ndarray],
+    scores: Sequence[np.ndarray | None],
     top_k: int,
 ) -> tuple[pa.Table, pa.Table]:
+    """Candidates for every query; reranked rows for those that have scores (None: failed)."""
     cand: dict[str, list] = {name: [] for name in CANDIDATES_SCHEMA.names}
     rer: dict[str, list] = {name: [] for name in RERANKED_SCHEMA.names}
     for query, qhits, qscores in zip(queries, hits, scores, strict=True):
@@ -43,6 +45,8 @@ def to_tables(
             cand["retrieval_rank"].append(rank)
             cand["doc_id"].append(doc_ids[i])
             cand["retrieval_score"].append(retrieval[i])
+        if qscores is None:
+            continue
         for rank, i in enumerate(tie_break_order(qscores.tolist(), doc_ids)[:top_k], start=1):
             rer["qid"].append(query.qid)
             rer["rank"].append(rank)
@@ -57,9 +61,9 @@ def to_tables(
 
 
 def process_batch(
-    settings: Settings, queries: Sequence[Query]
-) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
-    """Returns the batch's candidates and reranked tables and its per-stage timings."""
+    settings: Settings, queries: Sequence[Query], run_id: str = "", batch: int = 0
+) -> tuple[BatchTables, dict[str, Any]]:
+    """The batch's tables (candidates, reranked, failed queries, call log) and its stats."""
     texts = [q.text for q in queries]
     t0 = time.perf_counter()
     vectors = embed.embed_texts(texts, settings.embedder, prefix=settings.embedder.query_prefix)
@@ -70,13 +74,24 @@ def process_batch(
     )
     t2 = time.perf_counter()
     reranker = get_reranker(settings.reranker, side_index_dir(settings))
-    scores = reranker.score(texts, hits)
+    result = reranker.rerank([q.qid for q in queries], texts, hits)
     t3 = time.perf_counter()
-    candidates, reranked = to_tables(queries, hits, scores, settings.run.top_k)
+    candidates, reranked = to_tables(queries, hits, result.scores, settings.run.top_k)
+    failed = pa.Table.from_pydict(
+        {
+            "qid": [queries[i].qid for i in sorted(result.failures)],
+            "reason": [result.failures[i] for i in sorted(result.failures)],
+        },
+        schema=FAILED_SCHEMA,
+    )
+    calls = calls_table(result.calls, run_id, batch)
     stats = {
         "queries": len(queries),
         "pairs_scored": sum(len(h) for h in hits),
         "queries_without_hits": sum(1 for h in hits if not h),
+        "failed_queries": len(result.failures),
+        "cache_hits": result.cache_hits,
+        "cache_misses": result.cache_misses,
         "seconds": {
             "embed": t1 - t0,
             "retrieve": t2 - t1,
@@ -84,4 +99,4 @@ def process_batch(
             "assemble": time.perf_counter() - t3,
         },
     }
-    return candidates, reranked, stats
+    return BatchTables(candidates, reranked, failed, calls), stats

@@ -20,12 +20,20 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
 
 @task(name="rerank-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
 def process_batch(
-    settings: Settings, run_dir: Path, batch: int, queries: list[Query]
+    settings: Settings,
+    run_dir: Path,
+    run_id: str,
+    batch: int,
+    queries: list[Query],
+    attempt: int,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
-    """One query batch end to end; its parts land atomically, so a retry or resume is safe."""
-    candidates, reranked, stats = pipeline.process_batch(settings, queries)
+    """One query batch end to end (or, on resume, just its failed queries); parts land
+    atomically, so a task retry or a resume is safe."""
+    tables, stats = pipeline.process_batch(settings, queries, run_id, batch)
     stats["batch"] = batch
-    runstore.write_batch(run_dir, batch, candidates, reranked, stats)
+    write = runstore.write_retry if retry_failed else runstore.write_batch
+    write(run_dir, batch, tables, stats, attempt)
     return stats
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from tasks.calllog import CALLS_FILE, CALLS_SCHEMA
 
 PARTS = "_parts"
 
@@ -32,6 +36,18 @@ RERANKED_SCHEMA = pa.schema(
         ("retrieval_score", pa.float64()),
     ]
 )
+
+# Queries whose rerank failed after retries: in candidates, absent from reranked.
+FAILED_SCHEMA = pa.schema([("qid", pa.string()), ("reason", pa.string())])
+FAILED_FILE = "failed.parquet"
+
+
+@dataclass(frozen=True)
+class BatchTables:
+    candidates: pa.Table
+    reranked: pa.Table
+    failed: pa.Table
+    calls: pa.Table
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -79,32 +95,101 @@ def part_path(run_dir: Path, batch: int, kind: str) -> Path:
     return run_dir / PARTS / f"batch-{batch:05d}.{kind}.{suffix}"
 
 
+def calls_part_path(run_dir: Path, batch: int, attempt: int) -> Path:
+    # One file per run attempt: calls of an attempt that died were still made (and billed).
+    return run_dir / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}.parquet"
+
+
 def batch_done(run_dir: Path, batch: int) -> bool:
     # The reranked part is written last, so its presence means the whole batch landed.
     return part_path(run_dir, batch, "reranked").exists()
 
 
+def failed_qids(run_dir: Path, batch: int) -> list[str]:
+    path = part_path(run_dir, batch, "failed")
+    return pq.read_table(path).column("qid").to_pylist() if path.exists() else []
+
+
 def write_batch(
-    run_dir: Path, batch: int, candidates: pa.Table, reranked: pa.Table, stats: dict[str, Any]
+    run_dir: Path, batch: int, tables: BatchTables, stats: dict[str, Any], attempt: int
 ) -> None:
-    write_parquet(candidates, part_path(run_dir, batch, "candidates"))
+    write_parquet(tables.candidates, part_path(run_dir, batch, "candidates"))
+    write_parquet(tables.calls, calls_part_path(run_dir, batch, attempt))
+    write_parquet(tables.failed, part_path(run_dir, batch, "failed"))
     write_json(stats, part_path(run_dir, batch, "stats"))
-    write_parquet(reranked, part_path(run_dir, batch, "reranked"))
+    write_parquet(tables.reranked, part_path(run_dir, batch, "reranked"))
+
+
+def _without(table: pa.Table, qids: list[str]) -> pa.Table:
+    return table.filter(pc.invert(pc.is_in(table.column("qid"), pa.array(qids, pa.string()))))
+
+
+def write_retry(
+    run_dir: Path, batch: int, tables: BatchTables, stats: dict[str, Any], attempt: int
+) -> None:
+    """Fold a retry of a batch's failed queries into its parts.
+
+    Reranked is rewritten before failed: a crash between the two leaves a query listed as
+    failed although it has rows, and the next retry replaces those rows (a cache hit).
+    """
+    retried = tables.candidates.column("qid").unique().to_pylist()
+    old = {k: pq.read_table(part_path(run_dir, batch, k)) for k in ("candidates", "reranked")}
+    write_parquet(
+        pa.concat_tables([_without(old["candidates"], retried), tables.candidates]),
+        part_path(run_dir, batch, "candidates"),
+    )
+    write_parquet(tables.calls, calls_part_path(run_dir, batch, attempt))
+    write_parquet(
+        pa.concat_tables([_without(old["reranked"], retried), tables.reranked]),
+        part_path(run_dir, batch, "reranked"),
+    )
+    before = read_json(part_path(run_dir, batch, "stats"))
+    stats = {
+        **before,
+        "failed_queries": tables.failed.num_rows,
+        "cache_hits": before.get("cache_hits", 0) + stats["cache_hits"],
+        "cache_misses": before.get("cache_misses", 0) + stats["cache_misses"],
+        "seconds": {k: before["seconds"].get(k, 0.0) + v for k, v in stats["seconds"].items()},
+    }
+    write_json(stats, part_path(run_dir, batch, "stats"))
+    write_parquet(tables.failed, part_path(run_dir, batch, "failed"))
+
+
+def read_failed(run_dir: Path) -> dict[str, str]:
+    """qid -> reason for the merged run's failed queries."""
+    table = pq.read_table(run_dir / FAILED_FILE)
+    return dict(
+        zip(table.column("qid").to_pylist(), table.column("reason").to_pylist(), strict=True)
+    )
+
+
+def _labelled(table: pa.Table, labels: dict[str, str]) -> pa.Table:
+    return table.replace_schema_metadata({f"rerankflow.{k}": v for k, v in labels.items()})
 
 
 def merge_parts(run_dir: Path, n_batches: int, labels: dict[str, str]) -> dict[str, int]:
-    """Concatenate every batch's parts, in batch order, into the run's two Parquet files.
+    """Concatenate every batch's parts, in batch order, into the run's Parquet files.
 
     `labels` (run id, backend, models) go into each file's key-value metadata, so a file
     copied away from its manifest still says what produced it.
     """
     counts = {}
-    for kind, schema in (("candidates", CANDIDATES_SCHEMA), ("reranked", RERANKED_SCHEMA)):
-        tables = [pq.read_table(part_path(run_dir, b, kind)) for b in range(n_batches)]
+    kinds = (
+        ("candidates", CANDIDATES_SCHEMA),
+        ("reranked", RERANKED_SCHEMA),
+        ("failed", FAILED_SCHEMA),
+    )
+    for kind, schema in kinds:
+        paths = [part_path(run_dir, b, kind) for b in range(n_batches)]
+        tables = [pq.read_table(p) for p in paths if p.exists()]
         table = pa.concat_tables(tables) if tables else schema.empty_table()
-        table = table.replace_schema_metadata({f"rerankflow.{k}": v for k, v in labels.items()})
-        write_parquet(table, run_dir / f"{kind}.parquet")
+        write_parquet(_labelled(table, labels), run_dir / f"{kind}.parquet")
         counts[kind] = table.num_rows
+    call_parts = sorted((run_dir / PARTS).glob("batch-*.calls.a*.parquet"))
+    calls = pa.concat_tables([pq.read_table(p) for p in call_parts]) if call_parts else None
+    calls = calls if calls is not None else CALLS_SCHEMA.empty_table()
+    write_parquet(_labelled(calls, labels), run_dir / CALLS_FILE)
+    counts["calls"] = calls.num_rows
     return counts
 
 

@@ -224,6 +224,7 @@ def test_evaluate_run_matches_pytrec_eval(
         "evaluated": len(labelled),
         "unlabelled_in_run": len(in_run - labelled),
         "labelled_missing_from_run": len(labelled - in_run),
+        "failed_rerank": 0,
     }
     # The generator must really produce the awkward cases this test is about.
     assert result["queries"]["unlabelled_in_run"] > 0
@@ -326,6 +327,7 @@ def test_diagnostics_hand_computed(tmp_path: Path) -> None:
         "evaluated": 6,
         "unlabelled_in_run": 2,
         "labelled_missing_from_run": 1,
+        "failed_rerank": 0,
     }
     diag = result["diagnostics"]
     assert diag["retrieval_ceiling"] == pytest.approx(4 / 6)
@@ -369,3 +371,21 @@ def test_bad_input(tmp_path: Path) -> None:
         evaluate_run(tmp_path, {"q": {"d": 1}}, fetch_k=2, top_k=4)
     with pytest.raises(InputError, match="cutoffs"):
         evaluate_run(tmp_path, {"q": {"d": 1}}, fetch_k=4, top_k=2, ks=(0, 1))
+
+
+def test_failed_queries_are_left_out_of_both_sides(tmp_path: Path) -> None:
+    """A query whose rerank failed (failed.parquet) is not counted as a reranking loss."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    qrels = _hand_case(tmp_path)
+    # qD was the query reranking made worse; as a failure it must not count at all.
+    pq.write_table(
+        pa.table({"qid": ["qD"], "reason": ["HTTP 503"]}), tmp_path / "failed.parquet"
+    )
+    result = evaluate_run(tmp_path, qrels, fetch_k=4, top_k=2, ks=(1, 2, 3))
+    assert result["queries"]["failed_rerank"] == 1
+    assert result["queries"]["evaluated"] == 5
+    diag = result["diagnostics"]
+    assert diag["retrieval_ceiling"] == pytest.approx(3 / 5)
+    assert diag["per_query_ndcg@2"]["worse"] == 0

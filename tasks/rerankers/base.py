@@ -1,16 +1,43 @@
-"""The one reranker interface: score every candidate of a batch of queries."""
+"""The one reranker interface: rerank every candidate of a batch of queries, logging calls."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import numpy as np
 
 from tasks.vectorstore import Hit
 
 
+@dataclass
+class RerankResult:
+    """Scores per query (None where the query failed), why each failure, one row per call."""
+
+    scores: list[np.ndarray | None]
+    failures: dict[int, str] = field(default_factory=dict)
+    # Call-log rows (tasks.calllog.CALLS_SCHEMA, less run_id and batch).
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    # Queries served from / missing from the rerank cache (billed backends only).
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+
 class Reranker(Protocol):
+    backend: str
+    model: str | None
+
+    def rerank(
+        self, qids: Sequence[str], queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
+    ) -> RerankResult: ...
+
+
+class LocalReranker:
+    """A backend that scores on this machine: `score` the batch, log one call row per query."""
+
     backend: str
     model: str | None
 
@@ -18,7 +45,41 @@ class Reranker(Protocol):
         self, queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
     ) -> list[np.ndarray]:
         """One array of scores per query, aligned with its candidates; higher is better."""
-        ...
+        raise NotImplementedError
+
+    def rerank(
+        self, qids: Sequence[str], queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
+    ) -> RerankResult:
+        started = datetime.now(UTC)
+        t0 = time.perf_counter()
+        scores = self.score(queries, candidates)
+        seconds = time.perf_counter() - t0
+        pairs = sum(len(h) for h in candidates)
+        calls = [
+            {
+                **call_row(self.backend, self.model, qid, query, hits, started),
+                # One batched forward pass serves many queries: split its time by pairs.
+                "device_seconds": seconds * len(hits) / pairs if pairs else 0.0,
+                "latency_s": seconds,
+            }
+            for qid, query, hits in zip(qids, queries, candidates, strict=True)
+        ]
+        return RerankResult(scores=list(scores), calls=calls)
+
+
+def call_row(
+    backend: str, model: str | None, qid: str, query: str, hits: Sequence[Hit], at: datetime
+) -> dict[str, Any]:
+    """The fields every call-log row has, whatever the backend."""
+    return {
+        "backend": backend,
+        "model": model or backend,
+        "qid": qid,
+        "documents": len(hits),
+        "query_chars": len(query),
+        "document_chars": sum(len(h.text) for h in hits),
+        "started_at": at,
+    }
 
 
 class MissingPackageError(ImportError):

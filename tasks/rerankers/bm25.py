@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks import lexical
+from tasks.rerankers.base import LocalReranker
 from tasks.vectorstore import Hit
 
 
@@ -16,7 +17,7 @@ def minmax(x: np.ndarray) -> np.ndarray:
     return (x - x.min()) / span if span > 0 else np.zeros_like(x)
 
 
-class BM25Fusion:
+class BM25Fusion(LocalReranker):
     backend = "bm25"
     model = "bm25s"
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tasks.rerankers.base import flatten, require, scatter, score_sorted
+from tasks.rerankers.base import LocalReranker, flatten, require, scatter, score_sorted
 from tasks.vectorstore import Hit
 
 
-class CrossEncoderReranker:
+class CrossEncoderReranker(LocalReranker):
     backend = "cross-encoder"
 
     def __init__(self, model: str, *, batch_size: int, max_length: int, device: str | None) -> None:

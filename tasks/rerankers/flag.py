@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tasks.rerankers.base import flatten, require, scatter
+from tasks.rerankers.base import LocalReranker, flatten, require, scatter
 from tasks.vectorstore import Hit
 
 
-class FlagRerankerBackend:
+class FlagRerankerBackend(LocalReranker):
     backend = "flag"
 
     def __init__(self, model: str, *, batch_size: int, max_length: int, device: str | None) -> None:

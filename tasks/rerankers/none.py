@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tasks.rerankers.base import LocalReranker
 from tasks.vectorstore import Hit
 
 
-class RetrievalOrder:
+class RetrievalOrder(LocalReranker):
     backend = "none"
     model = None
 

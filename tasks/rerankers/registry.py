@@ -31,4 +31,22 @@ def get_reranker(settings: RerankerSettings, side_index_dir: Path) -> Reranker:
                 max_length=settings.max_length,
                 device=settings.device,
             )
+        case "cohere":
+            from tasks.rerank_cache import RerankCache
+            from tasks.rerankers.cohere import CohereReranker
+
+            cache = RerankCache(settings.cache_dir) if settings.cache else None
+            return CohereReranker(settings.model or "rerank-v3.5", settings.cohere, cache)
     raise ValueError(f"unknown reranker backend '{settings.backend}'")
+
+
+def prepare_reranker(settings: RerankerSettings) -> None:
+    """Run-level set-up before the first call: the shared request budget of a remote backend."""
+    if settings.backend == "cohere":
+        from tasks.rerankers.ratelimit import ensure_global_limit, prefect_server_configured
+
+        cohere = settings.cohere
+        if cohere.global_limit and prefect_server_configured():
+            ensure_global_limit(
+                cohere.global_limit, cohere.requests_per_minute, cohere.rate_window_s
+            )

@@ -1,0 +1,155 @@
+"""What reranking costs: per run from the call log (DuckDB), or estimated before a run.
+
+Cohere bills rerank in search units: one unit is one query with up to 100 documents, so a
+request with n documents bills ceil(n / 100) units (see the README for the source).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from config.settings import CostSettings, Settings
+from tasks.calllog import CALLS_FILE
+from tasks.metrics import render_sql, sql_string
+from tasks.types import InputError
+
+DOCUMENTS_PER_SEARCH_UNIT = 100
+
+COLUMNS = (
+    ("run_id", "run"),
+    ("backend", "backend"),
+    ("model", "model"),
+    ("queries", "queries"),
+    ("requests", "requests"),
+    ("cache_hits", "cache hits"),
+    ("search_units", "search units"),
+    ("device_seconds", "device s"),
+    ("cost", "cost"),
+    ("cost_per_1k_queries", "per 1k q"),
+    ("cost_per_query_p50", "p50/q"),
+    ("cost_per_query_p90", "p90/q"),
+    ("cost_per_query_p99", "p99/q"),
+    ("projected_per_day", "per day"),
+    ("projected_per_30_days", "per 30 d"),
+)
+
+
+def call_log_paths(runs_root: Path, run_ids: Sequence[str] = ()) -> list[Path]:
+    """The calls.parquet of the given runs, or of every run under runs_root."""
+    if run_ids:
+        paths = []
+        for run_id in run_ids:
+            matches = sorted(runs_root.glob(f"run_date=*/run_id={run_id}/{CALLS_FILE}"))
+            if not matches:
+                raise InputError(f"{runs_root}: no call log for run '{run_id}' ({CALLS_FILE})")
+            paths.extend(matches)
+        return paths
+    paths = sorted(runs_root.glob(f"run_date=*/run_id=*/{CALLS_FILE}"))
+    if not paths:
+        raise InputError(f"{runs_root}: no runs with a call log ({CALLS_FILE}) found")
+    return paths
+
+
+def run_costs(paths: Sequence[Path], prices: CostSettings, queries_per_day: int) -> list[dict]:
+    """One row per (run, backend, model): cost, per 1,000 queries, percentiles, projection."""
+    relation = "SELECT * FROM read_parquet([{}], union_by_name = true)".format(
+        ", ".join(sql_string(str(p)) for p in paths)
+    )
+    con = duckdb.connect()
+    try:
+        cursor = con.execute(
+            render_sql("costs", calls=relation),
+            {
+                "per_1k_units": prices.cohere_per_1k_search_units,
+                "per_hour": prices.device_per_hour,
+                "queries_per_day": queries_per_day,
+            },
+        )
+        names = [d[0] for d in cursor.description or []]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+    for row in rows:
+        row["currency"] = prices.currency
+    return rows
+
+
+def search_units_per_query(documents: int, per_request: int) -> int:
+    """Units one query bills when its documents are split into requests of per_request."""
+    full, rest = divmod(documents, per_request)
+    return full * math.ceil(per_request / DOCUMENTS_PER_SEARCH_UNIT) + math.ceil(
+        rest / DOCUMENTS_PER_SEARCH_UNIT
+    )
+
+
+def estimate(settings: Settings, queries: int, documents: int, queries_per_day: int) -> dict:
+    """The cost projection before a run, from the query and candidate counts alone."""
+    if queries < 1 or documents < 0:
+        raise InputError(f"need queries >= 1 and documents >= 0, got {queries} and {documents}")
+    prices = settings.costs
+    backend = settings.reranker.backend
+    out: dict[str, Any] = {
+        "backend": backend,
+        "model": settings.reranker.model or backend,
+        "queries": queries,
+        "documents_per_query": documents,
+        "currency": prices.currency,
+    }
+    if backend == "cohere":
+        per_request = settings.reranker.cohere.max_documents_per_request
+        units = search_units_per_query(documents, per_request)
+        per_query = units / 1000 * prices.cohere_per_1k_search_units
+        out.update(
+            requests=queries * math.ceil(documents / per_request),
+            search_units=queries * units,
+        )
+    elif backend in ("cross-encoder", "flag"):
+        rate = prices.local_pairs_per_second
+        if rate is None:
+            raise InputError(
+                "costs.local_pairs_per_second is not set: measure it (a run's calls.parquet "
+                "has device_seconds; benchmarks/rerank_throughput.py) and set it in the profile"
+            )
+        seconds = documents / rate
+        per_query = seconds / 3600 * prices.device_per_hour
+        out.update(device_seconds=queries * seconds)
+    else:
+        per_query = 0.0  # none and bm25 run on the CPU worker that retrieves anyway
+    out.update(
+        cost=queries * per_query,
+        cost_per_1k_queries=1000 * per_query,
+        cost_per_query_p50=per_query,
+        cost_per_query_p90=per_query,
+        cost_per_query_p99=per_query,
+        projected_per_day=per_query * queries_per_day,
+        projected_per_30_days=per_query * queries_per_day * 30,
+    )
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.2e}"
+    return "-" if value is None else str(value)
+
+
+def format_costs(rows: Sequence[dict], queries_per_day: int) -> str:
+    """A plain-text table, one line per run, then what the projection assumes."""
+    columns = [(key, label) for key, label in COLUMNS if any(key in r for r in rows)]
+    table = [[label for _, label in columns]]
+    table += [[_fmt(r.get(key)) for key, _ in columns] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    lines = [
+        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in table
+    ]
+    currency = rows[0]["currency"] if rows else ""
+    lines.append(
+        f"costs in {currency}; projection: {queries_per_day:,} new queries per day "
+        "(cache hits excluded from the rate)"
+    )
+    return "\n".join(lines)
