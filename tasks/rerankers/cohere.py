@@ -190,7 +190,7 @@ class CohereReranker:
         options = {"max_retries": 0, "timeout_in_seconds": s.timeout_s}  # retries are ours
         for attempt in range(1, s.max_attempts + 1):
             row = call_row(self.backend, self.model, qid, query, chunk, datetime.now(UTC))
-            row["attempt"] = attempt
+            row.update(attempt=attempt, http_status=None, error=None)
             wait = None
             with self._budget.request():
                 row["started_at"] = datetime.now(UTC)

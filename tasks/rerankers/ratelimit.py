@@ -29,7 +29,8 @@ def leaky_bucket(requests: int, window_s: float) -> tuple[int, float]:
     is kept small (1% of the budget) and the decay takes the rest.
     """
     burst = max(1, requests // 100)
-    return burst, (requests - burst) / window_s if requests > burst else requests / window_s
+    # A budget of one request per window: the burst holds it, the slot drains over the window.
+    return burst, (requests - burst) / window_s if requests > burst else 1 / window_s
 
 
 def ensure_global_limit(name: str, requests: int, window_s: float) -> None:

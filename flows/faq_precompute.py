@@ -1,0 +1,160 @@
+"""`faq_precompute`: rerank the FAQ questions that changed, publish the serving table atomically.
+
+Recomputed questions go through the same per-batch pipeline as `rerank_batch`, into a normal run
+directory under `<faq_dir>/runs` (manifest, candidates, call log for `rerankflow costs`); the
+serving table's `run_id` names that run. Unchanged questions are carried over as they were.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from config.settings import Settings, load_settings
+from flows.manifest import complete_manifest, start_manifest
+from flows.rerank_batch import run_labels
+from tasks import faq, pipeline, prefect_tasks, runstore
+from tasks.indexing import require_index
+from tasks.inputs import BatchInputs, query_set_hash
+from tasks.loaders import dataset_hash, load_corpus, load_queries
+from tasks.rerankers.registry import prepare_reranker
+from tasks.types import Query
+
+
+@task(name="faq-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
+def faq_batch(
+    settings: Settings, run_dir: Path, run_id: str, batch: int, queries: list[Query]
+) -> dict[str, Any]:
+    """One batch of questions end to end; its parts land atomically, so a retry is safe."""
+    tables, stats = pipeline.process_batch(settings, queries, run_id, batch)
+    # When these rows were computed: the serving table's created_at for the batch's questions.
+    stats.update(batch=batch, computed_at=datetime.now(UTC).isoformat())
+    runstore.write_batch(run_dir, batch, tables, stats, attempt=1)
+    return stats
+
+
+def _recompute(
+    settings: Settings, run_dir: Path, run_id: str, queries: list[Query], corpus_hash: str
+) -> dict[str, datetime]:
+    """Run the questions as one run in `run_dir`; qid -> when its batch finished."""
+    started = time.perf_counter()
+    size = settings.run.query_batch_size
+    batches = [queries[i : i + size] for i in range(0, len(queries), size)]
+    inputs = BatchInputs(
+        queries=queries,
+        qrels=None,
+        query_set_hash=query_set_hash(queries),
+        corpus_hash=corpus_hash,
+        labels_hash=None,
+        labels_missing_docs=0,
+    )
+    manifest = {**start_manifest(settings, run_id, inputs, len(batches)), "kind": "faq"}
+    runstore.write_json(manifest, run_dir / "manifest.json")
+    prepare_reranker(settings.reranker)
+    stats = [faq_batch(settings, run_dir, run_id, b, qs) for b, qs in enumerate(batches)]
+    counts = prefect_tasks.merge_parts(run_dir, len(batches), run_labels(settings, run_id))
+    complete_manifest(
+        manifest,
+        stats,
+        {f"{k}_rows": v for k, v in counts.items()},
+        {"wall_this_attempt": round(time.perf_counter() - started, 4)},
+    )
+    runstore.write_json(manifest, run_dir / "manifest.json")
+    return {
+        q.qid: datetime.fromisoformat(s["computed_at"])
+        for s, qs in zip(stats, batches, strict=True)
+        for q in qs
+    }
+
+
+@flow(name="faq-precompute", log_prints=True)
+def faq_precompute(
+    profile: str = "demo",
+    overrides: dict[str, Any] | None = None,
+    faq_dir: str | None = None,
+) -> dict[str, Any]:
+    """Bring the FAQ serving table in line with the profile's question list and settings."""
+    logger = get_run_logger()
+    settings = load_settings(profile, overrides)
+    out = faq.serving_dir(settings, faq_dir)
+    queries = load_queries(settings.dataset.queries)
+    corpus_hash = dataset_hash(settings.dataset.corpus)
+    require_index(settings, corpus_hash)
+    fingerprint = faq.inputs_fingerprint(settings, corpus_hash)
+    run_id = runstore.new_run_id()
+
+    with faq.writer_lock(out):
+        previous = faq.read_table(out)
+        plan = faq.plan(queries, fingerprint, previous, settings.dataset.queries)
+        logger.info(
+            "FAQ %s: %d questions, %d to compute (%d new), %d unchanged, %d dropped",
+            out,
+            len(queries),
+            len(plan.todo),
+            len(plan.new),
+            len(plan.carried),
+            len(plan.dropped),
+        )
+        computed: pa.Table | None = None
+        failed: list[str] = []
+        run_dir = None
+        if plan.todo:
+            run_dir = runstore.new_run_dir(out / "runs", run_id)
+            computed_at = _recompute(settings, run_dir, run_id, plan.todo, corpus_hash)
+            texts = {d.doc_id: d.full_text for d in load_corpus(settings.dataset.corpus)}
+            computed = faq.computed_rows(
+                pq.read_table(run_dir / "reranked.parquet"),
+                plan,
+                texts,
+                run_id,
+                faq.model_name(settings),
+                computed_at,
+            )
+            failed = sorted(runstore.read_failed(run_dir))
+        stale = faq.kept_on_failure(previous, plan, failed)
+        table = faq.assemble(previous, plan.carried + stale, computed)
+        recomputed = [q.qid for q in plan.todo if q.qid not in failed]
+        counts = faq.refresh_counts(plan, recomputed, failed, table)
+        manifest = {
+            "run_id": run_id,
+            "created_at": datetime.now(UTC).isoformat(),
+            "profile": settings.profile,
+            "run_dir": str(run_dir) if run_dir else None,
+            "table_hash": faq.table_hash(table),
+            "queries": counts["total"],
+            "rows": table.num_rows,
+            "counts": counts,
+            "inputs": fingerprint,
+        }
+        faq.publish(out, table, manifest)
+
+    if failed:
+        logger.warning(
+            "%d questions failed to rerank (%s); %d kept their previous answers; "
+            "the next precompute retries them",
+            len(failed),
+            ", ".join(failed[:10]),
+            len(stale),
+        )
+    print(
+        f"FAQ table {out / faq.DB_FILE}: {counts['total']} questions, {counts['rows']} rows; "
+        f"{counts['recomputed']} recomputed, {counts['carried_over']} carried over, "
+        f"{counts['dropped']} dropped, {counts['failed']} failed"
+    )
+    return {
+        "run_id": run_id,
+        "faq_dir": str(out),
+        "run_dir": manifest["run_dir"],
+        "counts": counts,
+        "recomputed_qids": recomputed,
+        "dropped_qids": plan.dropped,
+        "failed_qids": failed,
+        "table_hash": manifest["table_hash"],
+    }

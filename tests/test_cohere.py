@@ -1,0 +1,209 @@
+"""The cohere backend through the real SDK against the Cohere-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from config.settings import CohereSettings, CostSettings, load_settings
+from tasks import costs
+from tasks.rerank_cache import RerankCache
+from tasks.rerankers.cohere import CohereAuthError, CohereReranker, retry_after_seconds
+from tasks.rerankers.ratelimit import leaky_bucket
+from tasks.vectorstore import Hit
+
+from .cohere_server import CohereTestServer
+
+KEY = "test-key-3f9a7c1e5b"
+
+
+def max_in_window(times: Sequence[float], window_s: float) -> int:
+    """The most requests any window of window_s seconds holds (sliding, as the server counts)."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window_s:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def hits(n: int, words: str = "alpha beta gamma") -> list[Hit]:
+    vocab = words.split()
+    # Document i mentions the first (i % (len(vocab)+1)) query words: known lexical order.
+    return [
+        Hit(f"d{i}", " ".join(vocab[: i % (len(vocab) + 1)]) + f" filler {i}", 0.0)
+        for i in range(n)
+    ]
+
+
+def reranker(server: CohereTestServer, tmp_path=None, **settings) -> CohereReranker:
+    conf = CohereSettings(base_url=server.url, global_limit=None, **settings)
+    cache = RerankCache(tmp_path / "cache") if tmp_path is not None else None
+    return CohereReranker("rerank-v3.5", conf, cache)
+
+
+@pytest.fixture
+def co_key(monkeypatch):
+    monkeypatch.setenv("CO_API_KEY", KEY)
+    return KEY
+
+
+def test_retry_after_parsing():
+    assert retry_after_seconds({"Retry-After": "7"}) == 7.0
+    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert retry_after_seconds({"retry-after": "soon"}) is None
+    assert retry_after_seconds(None) is None
+
+
+@pytest.mark.parametrize("requests,window", [(10, 60.0), (1000, 60.0), (7, 2.0), (1, 1.0)])
+def test_leaky_bucket_never_exceeds_the_budget(requests, window):
+    burst, decay = leaky_bucket(requests, window)
+    # A leaky bucket admits at most burst + decay * window requests in any window.
+    assert burst >= 1 and burst + decay * window <= max(requests, 2) + 1e-9
+    assert burst + decay * window >= 0.9 * requests or requests < 10
+
+
+def test_search_units_follow_cohere_billing():
+    assert costs.search_units_per_query(50, 1000) == 1
+    assert costs.search_units_per_query(100, 1000) == 1
+    assert costs.search_units_per_query(101, 1000) == 2
+    assert costs.search_units_per_query(250, 100) == 3  # 100 + 100 + 50
+    assert costs.search_units_per_query(250, 120) == 5  # 120 (2) + 120 (2) + 10 (1)
+
+
+def test_scores_map_back_by_index_and_split_requests(co_key, tmp_path):
+    with CohereTestServer(keys={KEY: None}) as server:
+        backend = reranker(server, max_documents_per_request=20)
+        candidates = [hits(50), hits(7, "delta epsilon")]
+        result = backend.rerank(["q1", "q2"], ["alpha beta gamma", "delta epsilon"], candidates)
+        sent = server.calls
+    assert not result.failures
+    # 50 candidates in requests of 20: 3 requests; 7 candidates: 1.
+    assert [c.n_documents for c in sent if c.query == "alpha beta gamma"] == [20, 20, 10]
+    for scores, cands, query in zip(
+        result.scores, candidates, ["alpha beta gamma", "delta epsilon"], strict=True
+    ):
+        assert scores is not None and len(scores) == len(cands)
+        # The server scores by the share of query words a document holds: recompute it.
+        words = query.split()
+        want = [sum(w in c.text.split() for w in words) / len(words) for c in cands]
+        np.testing.assert_allclose(scores, want)
+    rows = result.calls
+    assert len(rows) == 4 and all(r["http_status"] == 200 and r["attempt"] == 1 for r in rows)
+    assert sum(r["search_units"] for r in rows) == sum(c.search_units for c in sent) == 4
+
+
+def test_rate_measured_at_the_server(co_key):
+    with CohereTestServer(keys={KEY: 5}, window_s=1.0) as server:
+        backend = reranker(server, requests_per_minute=5, rate_window_s=1.0, max_in_flight=4)
+        n = 16
+        result = backend.rerank([f"q{i}" for i in range(n)], ["alpha beta"] * n, [hits(3)] * n)
+        sent = server.calls
+    assert not result.failures and all(s is not None for s in result.scores)
+    assert all(c.status == 200 for c in sent), [c.status for c in sent]  # no 429 at all
+    assert len(sent) == n
+    assert max_in_window([c.t for c in sent], 1.0) <= 5
+
+
+def test_429_and_5xx_are_retried_honouring_retry_after(co_key):
+    # The client believes it may send 50/s; the server allows 3 per second and says when.
+    with CohereTestServer(keys={KEY: 3}, window_s=1.0) as server:
+        server.inject("status", count=2, status=503)
+        server.inject("drop", count=1)
+        backend = reranker(server, requests_per_minute=50, rate_window_s=1.0, max_attempts=8)
+        n = 8
+        result = backend.rerank([f"q{i}" for i in range(n)], ["alpha"] * n, [hits(4)] * n)
+        sent = server.calls
+    assert not result.failures
+    statuses = [r["http_status"] for r in result.calls]
+    assert statuses.count(200) == n
+    assert 429 in statuses and 503 in statuses and None in statuses  # None: connection dropped
+    # Every retry waited at least what Retry-After asked: accepted calls fit the server window.
+    assert max_in_window([c.t for c in sent if c.status == 200], 1.0) <= 3
+    assert max(r["attempt"] for r in result.calls) >= 2
+
+
+def test_a_query_that_keeps_failing_is_recorded_not_lost(co_key):
+    with CohereTestServer(keys={KEY: None}) as server:
+        server.inject("status", count=100, status=500, query="doomed query")
+        backend = reranker(server, max_attempts=3, max_retry_seconds=10)
+        queries = ["alpha", "doomed query", "beta"]
+        result = backend.rerank(["a", "b", "c"], queries, [hits(5)] * 3)
+        doomed = [c for c in server.calls if c.query == "doomed query"]
+    assert set(result.failures) == {1}
+    assert "gave up after 3 attempt(s)" in result.failures[1] and "500" in result.failures[1]
+    assert result.scores[1] is None and result.scores[0] is not None
+    assert len(doomed) == 3
+
+
+def test_bad_request_is_not_retried(co_key):
+    with CohereTestServer(keys={KEY: None}) as server:
+        backend = reranker(server)
+        result = backend.rerank(["a", "b"], ["", "alpha"], [hits(3), hits(3)])  # empty query
+        assert len(server.calls) == 2
+    assert set(result.failures) == {0} and "HTTP 400" in result.failures[0]
+
+
+def test_refused_key_stops_the_run_without_showing_it(monkeypatch):
+    monkeypatch.setenv("CO_API_KEY", "wrong-key-77c1d2")
+    with CohereTestServer(keys={KEY: None}) as server:
+        backend = reranker(server)
+        with pytest.raises(CohereAuthError) as err:
+            backend.rerank(["a"], ["alpha"], [hits(3)])
+    assert "401" in str(err.value) and "wrong-key-77c1d2" not in str(err.value)
+
+
+def test_missing_key_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("CO_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="CO_API_KEY"):
+        CohereReranker("rerank-v3.5", CohereSettings(global_limit=None), None)
+
+
+def test_cache_serves_a_repeat_with_zero_calls(co_key, tmp_path):
+    with CohereTestServer(keys={KEY: None}) as server:
+        first = reranker(server, tmp_path).rerank(["a", "b"], ["alpha", "beta"], [hits(5)] * 2)
+        n_first = len(server.calls)
+        again = reranker(server, tmp_path).rerank(["a", "b"], ["alpha", "beta"], [hits(5)] * 2)
+        assert len(server.calls) == n_first == 2
+        # A changed candidate text is a different key: billed again.
+        changed = hits(5)
+        changed[0] = Hit("d0", "alpha rewritten", 0.0)
+        reranker(server, tmp_path).rerank(["a"], ["alpha"], [changed])
+        assert len(server.calls) == 3
+    assert (first.cache_hits, first.cache_misses) == (0, 2)
+    assert (again.cache_hits, again.cache_misses) == (2, 0)
+    for a, b in zip(first.scores, again.scores, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(r["cache_hit"] and r["search_units"] == 0 for r in again.calls)
+
+
+def test_cost_estimate_matches_the_billing_rule():
+    settings = load_settings(
+        "demo", {"reranker.backend": "cohere", "reranker.cohere.max_documents_per_request": 100}
+    )
+    est = costs.estimate(settings, queries=1000, documents=250, queries_per_day=10_000)
+    # 250 documents: 3 requests of <= 100, each one search unit; $2 per 1,000 units.
+    assert est["search_units"] == 3000 and est["requests"] == 3000
+    assert est["cost"] == pytest.approx(3000 / 1000 * 2.0)
+    assert est["cost_per_1k_queries"] == pytest.approx(6.0)
+    assert est["projected_per_day"] == pytest.approx(60.0)
+    local = load_settings(
+        "demo",
+        {"reranker.backend": "flag", "reranker.model": "m", "costs.local_pairs_per_second": 500},
+    )
+    est = costs.estimate(local, queries=100, documents=50, queries_per_day=1000)
+    assert est["device_seconds"] == pytest.approx(10.0)
+    assert est["cost"] == pytest.approx(10.0 / 3600 * CostSettings().device_per_hour)
+
+
+def test_top_n_must_cover_top_k():
+    with pytest.raises(ValueError, match="top_n"):
+        load_settings("demo", {"reranker.backend": "cohere", "reranker.cohere.top_n": 3})
+    settings = load_settings("demo", {"reranker.backend": "cohere"})
+    assert settings.reranker.model == "rerank-v3.5"
+    assert math.isfinite(settings.costs.cohere_per_1k_search_units)
