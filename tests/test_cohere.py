@@ -41,6 +41,8 @@ def hits(n: int, words: str = "alpha beta gamma") -> list[Hit]:
 
 
 def reranker(server: CohereTestServer, tmp_path=None, **settings) -> CohereReranker:
+    # Tests not about the rate get a budget that does not slow them (pacing would).
+    settings.setdefault("requests_per_minute", 6000)
     conf = CohereSettings(base_url=server.url, global_limit=None, **settings)
     cache = RerankCache(tmp_path / "cache") if tmp_path is not None else None
     return CohereReranker("rerank-v3.5", conf, cache)
@@ -207,3 +209,42 @@ def test_top_n_must_cover_top_k():
     settings = load_settings("demo", {"reranker.backend": "cohere"})
     assert settings.reranker.model == "rerank-v3.5"
     assert math.isfinite(settings.costs.cohere_per_1k_search_units)
+
+
+def test_key_from_a_prefect_secret_block(prefect_server, monkeypatch):
+    from prefect.blocks.system import Secret
+
+    monkeypatch.delenv("CO_API_KEY", raising=False)
+    Secret(value=KEY).save("cohere-key-test", overwrite=True)
+    with CohereTestServer(keys={KEY: None}) as server:
+        backend = reranker(server, api_key_secret="cohere-key-test")
+        result = backend.rerank(["a"], ["alpha"], [hits(3)])
+        sent = server.calls
+    assert not result.failures and [c.status for c in sent] == [200]
+    with pytest.raises(ValueError, match="no Prefect Secret block 'no-such-block'") as err:
+        CohereReranker(
+            "rerank-v3.5", CohereSettings(api_key_secret="no-such-block", global_limit=None), None
+        )
+    assert KEY not in str(err.value)
+
+
+def test_shared_limit_is_created_checked_and_strict(prefect_server, co_key):
+    from prefect.client.orchestration import get_client
+
+    from tasks.rerankers.ratelimit import RequestBudget, ensure_global_limit
+
+    name = "rerankflow-test-strict"
+    ensure_global_limit(name, 600, 60.0)
+    with get_client(sync_client=True) as client:
+        created = client.read_global_concurrency_limit_by_name(name)
+    assert (created.limit, created.slot_decay_per_second) == (6, 594 / 60)
+    ensure_global_limit(name, 600, 60.0)  # the same budget again: accepted as is
+    # Another worker configured with a different budget on the same limit is refused.
+    with pytest.raises(ValueError, match=f"'{name}' has limit=6"):
+        ensure_global_limit(name, 100, 60.0)
+    with RequestBudget(600, 60.0, 1, name).request():
+        pass
+    # A limit that is missing (deleted under a running flow) is an error, not a free pass.
+    budget = RequestBudget(600, 60.0, 1, "rerankflow-test-never-created")
+    with pytest.raises(Exception, match="rerankflow-test-never-created"), budget.request():
+        pass

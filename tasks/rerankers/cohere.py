@@ -186,7 +186,8 @@ class CohereReranker:
         from cohere.core.api_error import ApiError
 
         s = self._settings
-        deadline = time.monotonic() + s.max_retry_seconds
+        # Retry time runs from the first attempt, not from the wait for budget before it.
+        deadline: float | None = None
         options = {"max_retries": 0, "timeout_in_seconds": s.timeout_s}  # retries are ours
         for attempt in range(1, s.max_attempts + 1):
             row = call_row(self.backend, self.model, qid, query, chunk, datetime.now(UTC))
@@ -195,6 +196,8 @@ class CohereReranker:
             with self._budget.request():
                 row["started_at"] = datetime.now(UTC)
                 t0 = time.perf_counter()
+                if deadline is None:
+                    deadline = time.monotonic() + s.max_retry_seconds
                 try:
                     response = self._client.rerank(
                         model=self.model,
@@ -223,7 +226,7 @@ class CohereReranker:
                 return None, row["error"]
             if wait is None:
                 wait = backoff_seconds(attempt, self._rng)
-            if attempt == s.max_attempts or time.monotonic() + wait > deadline:
+            if attempt == s.max_attempts or time.monotonic() + wait > (deadline or 0.0):
                 return None, f"gave up after {attempt} attempt(s): {row['error']}"
             time.sleep(wait)
         raise AssertionError("unreachable: the loop returns on its last attempt")
