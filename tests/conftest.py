@@ -79,3 +79,19 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, float]:
 def assert_metrics_close(got: dict, want: dict) -> None:
     """Equal up to float summation order (DuckDB aggregates in parallel)."""
     assert flatten(got) == pytest.approx(flatten(want), abs=1e-12)
+
+
+def read_artifact(key: str) -> dict:
+    """The latest artifact with this key, read back from the Prefect server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    assert found, f"no artifact with key {key!r}"
+    return found[0].model_dump(mode="json")

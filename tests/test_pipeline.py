@@ -16,7 +16,7 @@ from flows.rerank_batch import rerank_batch
 from tasks.loaders import load_queries
 from tasks.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
 
-from .conftest import SAMPLE, assert_metrics_close, profile_overrides
+from .conftest import SAMPLE, assert_metrics_close, profile_overrides, read_artifact
 
 pytestmark = pytest.mark.slow
 
@@ -116,29 +116,6 @@ def test_cross_encoder_run_records_the_model(indexed, tiny_cross_encoder):
         assert np.all(np.diff(group.sort_values("rank").rerank_score.to_numpy()) <= 0)
     assert result["manifest"]["models"]["reranker"] == str(tiny_cross_encoder)
     assert result["manifest"]["config"]["reranker"]["backend"] == "cross-encoder"
-
-
-def read_artifact(key: str) -> dict:
-    """Latest artifact by key, through the REST API.
-
-    Prefect 3.8's client sends explicit nulls (offset, flow_runs) that its own server rejects
-    with 422 under fastapi<0.155, so the filter body is posted directly.
-    """
-    import asyncio
-
-    from prefect.client.orchestration import get_client
-
-    async def read() -> list[dict]:
-        async with get_client() as client:
-            response = await client._client.post(
-                "/artifacts/filter",
-                json={"artifacts": {"key": {"any_": [key]}}, "limit": 1, "sort": "CREATED_DESC"},
-            )
-            response.raise_for_status()
-            return response.json()
-
-    [artifact] = asyncio.run(read())
-    return artifact
 
 
 def test_metrics_artifact_published(indexed):
