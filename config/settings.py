@@ -10,13 +10,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 
 RerankBackend = Literal["none", "bm25", "cross-encoder", "flag", "cohere"]
 DEFAULT_COHERE_MODEL = "rerank-v3.5"
+# The per-query metrics every evaluation computes (tasks/sql/per_query.sql), in report order.
+METRIC_NAMES: tuple[str, ...] = ("recall", "precision", "hit_rate", "mrr", "ndcg")
+Stage = Literal["retrieval", "reranked"]
+GateMode = Literal["fail", "warn"]
 
 
 class _Frozen(BaseModel):
@@ -134,6 +145,53 @@ class CostSettings(_Frozen):
     queries_per_day: int = Field(10_000, ge=1)
 
 
+class GateRule(_Frozen):
+    """Trip when `metric` of `stage` dropped by more than max_drop AND the drop has p < alpha."""
+
+    stage: Stage
+    metric: str  # "recall@5"
+    max_drop: float = Field(ge=0)
+    alpha: float = Field(0.05, gt=0, le=1)
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_at_k(cls, value: str) -> str:
+        name, sep, k = value.partition("@")
+        if not sep or name not in METRIC_NAMES or not k.isdigit() or int(k) < 1:
+            raise ValueError(
+                f"metric must look like 'recall@5' with a name in {', '.join(METRIC_NAMES)}, "
+                f"got {value!r}"
+            )
+        return f"{name}@{int(k)}"
+
+
+class RegressionSettings(_Frozen):
+    """The nightly gate: each run against a baseline run on the same query set."""
+
+    # Pin the baseline to a run id; unset: the last run that passed (runs_root/baselines/).
+    baseline_run: str | None = None
+    # A run that passes the gate becomes the baseline (off: only a pin or the first run).
+    promote: bool = True
+    rules: tuple[GateRule, ...] = (
+        GateRule(stage="reranked", metric="recall@5", max_drop=0.02),
+        GateRule(stage="reranked", metric="ndcg@10", max_drop=0.02),
+        GateRule(stage="retrieval", metric="recall@20", max_drop=0.02),
+    )
+    mode: GateMode = "fail"
+    # Cost and latency: trips when current > baseline * (1 + threshold).
+    ops_thresholds: dict[str, float] = {"cost_per_1k_queries": 0.25, "latency_p95_s": 0.5}
+    ops_mode: GateMode = "warn"
+    seed: int = 0
+    n_resamples: int = Field(10_000, ge=100)
+    # Runs in the trend plot.
+    trend_runs: int = Field(14, ge=1)
+
+
+class FaqSettings(_Frozen):
+    # The serving table's folder; unset: `faq` beside the runs root.
+    dir: Path | None = None
+
+
 class Settings(_Frozen):
     profile: str = "custom"
     dataset: DatasetSettings
@@ -144,6 +202,8 @@ class Settings(_Frozen):
     reranker: RerankerSettings = RerankerSettings()
     run: RunSettings = RunSettings()
     costs: CostSettings = CostSettings()
+    regression: RegressionSettings = RegressionSettings()
+    faq: FaqSettings = FaqSettings()
 
     @model_validator(mode="after")
     def _top_n_covers_top_k(self) -> Settings:

@@ -197,6 +197,177 @@ def costs(
         typer.echo(cost_model.format_costs(rows, per_day))
 
 
+def _run_dir(runs_root: Path, ref: str) -> Path:
+    """A run given by directory or by id under the runs root."""
+    from tasks import runstore
+
+    path = Path(ref)
+    return path if (path / "manifest.json").exists() else runstore.find_run(runs_root, ref)
+
+
+def _labels(settings: Any, labels: Path | None) -> Any:
+    from tasks.loaders import load_qrels
+
+    path = labels or settings.dataset.labels
+    if path is None:
+        raise ValueError("no labels: give --labels or use a profile with dataset.labels")
+    return load_qrels(path)
+
+
+@app.command()
+def nightly(
+    profile: ProfileOpt = "demo",
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Compare with this run id (default: the profile's last passing run)."),
+    ] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Run the regression set and gate it against the baseline; exits 4 when the gate trips."""
+    from flows.nightly_regression import nightly_regression
+    from tasks.regression import RegressionDetected
+
+    try:
+        result = nightly_regression(
+            profile=profile, overrides=_overrides(set_), baseline_run_id=baseline
+        )
+    except RegressionDetected as exc:
+        typer.secho(f"gate tripped: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(4) from exc
+    except (ValueError, OSError, RuntimeError, ImportError) as exc:
+        _fail(exc)
+    promoted = "; promoted to baseline" if result["promoted"] else ""
+    typer.echo(f"run {result['run_id']} passed ({result['baseline']}){promoted}")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[str, typer.Argument(help="Baseline: run id under the runs root, or dir.")],
+    run_b: Annotated[str, typer.Argument(help="Candidate: run id or directory.")],
+    profile: ProfileOpt = "demo",
+    labels: Annotated[Path | None, typer.Option(help="Default: the profile's labels.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    set_: SetOpt = None,
+) -> None:
+    """Compare run B with run A per query, with the profile's gate; exits 4 when it trips."""
+    import duckdb
+
+    from config.settings import load_settings
+    from tasks import regression
+
+    try:
+        settings = load_settings(profile, _overrides(set_))
+        runs_root = settings.run.runs_root
+        base = regression.Baseline(_run_dir(runs_root, run_a), f"run {run_a}")
+        verdict = regression.judge(
+            base, _run_dir(runs_root, run_b), _labels(settings, labels), settings.regression
+        )
+    except (ValueError, OSError, KeyError, duckdb.Error) as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))
+    else:
+        typer.echo(verdict.text())
+    if not verdict.passed:
+        raise typer.Exit(4)
+
+
+@app.command()
+def report(
+    run_ref: Annotated[str, typer.Argument(help="Run id under the runs root, or directory.")],
+    profile: ProfileOpt = "demo",
+    labels: Annotated[Path | None, typer.Option(help="Default: the profile's labels.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file (default: report.html in the run).")
+    ] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
+    import duckdb
+
+    from config.settings import load_settings
+    from tasks import plots, regression, runstore
+    from tasks.report import write_report
+
+    try:
+        settings = load_settings(profile, _overrides(set_))
+        run_dir = _run_dir(settings.run.runs_root, run_ref)
+        verdict = run_dir / regression.REGRESSION_FILE
+        markdown = runstore.read_json(verdict)["markdown"] if verdict.exists() else None
+        trend = plots.latest_runs(
+            settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
+        )
+        path = write_report(
+            run_dir,
+            _labels(settings, labels),
+            out or run_dir / regression.REPORT_FILE,
+            markdown,
+            trend_runs=trend or None,
+        )
+    except (ValueError, OSError, KeyError, duckdb.Error) as exc:
+        _fail(exc)
+    typer.echo(str(path))
+
+
+faq_app = typer.Typer(help="Precomputed answers for FAQ questions.", no_args_is_help=True)
+app.add_typer(faq_app, name="faq")
+FaqDirOpt = Annotated[
+    Path | None, typer.Option(help="Serving table folder (default: faq.dir, else data/faq).")
+]
+
+
+@faq_app.command("precompute")
+def faq_precompute_cmd(
+    profile: ProfileOpt = "demo",
+    queries: Annotated[Path | None, typer.Option(help="FAQ questions file.")] = None,
+    faq_dir: FaqDirOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Rerank new or changed FAQ questions and swap the serving table in atomically."""
+    from flows.faq_precompute import faq_precompute
+
+    overrides = _overrides(set_, **{"dataset.queries": queries and str(queries)})
+    try:
+        result = faq_precompute(
+            profile=profile, overrides=overrides, faq_dir=faq_dir and str(faq_dir)
+        )
+    except (ValueError, OSError, RuntimeError, ImportError) as exc:
+        _fail(exc)
+    if result["failed_qids"]:
+        raise typer.Exit(3)
+
+
+@faq_app.command("lookup")
+def faq_lookup(
+    question: Annotated[str, typer.Argument(help="The question, as a user would ask it.")],
+    profile: ProfileOpt = "demo",
+    top_k: Annotated[int | None, typer.Option(help="Rows to print (default: all).")] = None,
+    faq_dir: FaqDirOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    set_: SetOpt = None,
+) -> None:
+    """Print the precomputed top-k for a question (exact match after normalization)."""
+    import duckdb
+
+    from config.settings import load_settings
+    from tasks import faq
+
+    try:
+        settings = load_settings(profile, _overrides(set_))
+        rows = faq.lookup(faq.serving_dir(settings, faq_dir), question, top_k)
+    except (ValueError, OSError, duckdb.Error) as exc:
+        _fail(exc)
+    if not rows:
+        typer.secho(f"no precomputed answer for: {question}", fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for row in rows:
+        text = " ".join(str(row.get("text", "")).split())[:80]
+        typer.echo(f"{row['rank']:>3}  {row['score']:.4f}  {row['doc_id']}  {text}")
+
+
 @app.command()
 def demo(
     reranker: Annotated[

@@ -10,7 +10,7 @@ from prefect.artifacts import create_table_artifact
 
 from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
-from tasks import metrics, prefect_tasks, runstore
+from tasks import costs, metrics, prefect_tasks, runstore
 from tasks.indexing import require_index
 from tasks.inputs import load_inputs
 from tasks.rerankers.registry import prepare_reranker
@@ -128,6 +128,7 @@ def rerank_batch(
             "wall_this_attempt": round(time.perf_counter() - started, 4),
         },
     )
+    manifest["cost"] = costs.run_cost_summary(run_dir, settings.costs)
     if results is not None:
         runstore.write_json({"run": labels, **results}, run_dir / "metrics.json")
         manifest["metrics_summary"] = metrics.headline(results, settings.run.top_k)

@@ -14,17 +14,17 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
+from config.settings import METRIC_NAMES, GateMode, GateRule, Stage
 from tasks.metrics import (
     CANDIDATES_FILE,
     DEFAULT_KS,
-    METRIC_NAMES,
     NDCG_EPS,
     RERANKED_FILE,
     _check_ks,
@@ -38,8 +38,6 @@ from tasks.metrics import (
 )
 from tasks.types import InputError, Qrels
 
-Stage = Literal["retrieval", "reranked"]
-GateMode = Literal["fail", "warn"]
 STAGES: tuple[Stage, ...] = ("retrieval", "reranked")
 MANIFEST_FILE = "manifest.json"
 DEFAULT_N_RESAMPLES = 10_000
@@ -441,26 +439,6 @@ def compare_runs(
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class GateRule(_Frozen):
-    """Trip when `metric` of `stage` dropped by more than max_drop AND the drop has p < alpha."""
-
-    stage: Stage
-    metric: str  # "recall@5"
-    max_drop: float = Field(ge=0)
-    alpha: float = Field(0.05, gt=0, le=1)
-
-    @field_validator("metric")
-    @classmethod
-    def _metric_at_k(cls, value: str) -> str:
-        name, sep, k = value.partition("@")
-        if not sep or name not in METRIC_NAMES or not k.isdigit() or int(k) < 1:
-            raise ValueError(
-                f"metric must look like 'recall@5' with a name in {', '.join(METRIC_NAMES)}, "
-                f"got {value!r}"
-            )
-        return f"{name}@{int(k)}"
 
 
 class GateCheck(_Frozen):

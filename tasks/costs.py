@@ -153,3 +153,24 @@ def format_costs(rows: Sequence[dict], queries_per_day: int) -> str:
         "(cache hits excluded from the rate)"
     )
     return "\n".join(lines)
+
+
+def run_cost_summary(run_dir: Path, prices: CostSettings) -> dict[str, Any] | None:
+    """A run's `cost` manifest block (what its calls cost, p95 call latency); None without a
+    call log. The nightly trend and the cost/latency gate read it from there."""
+    path = Path(run_dir) / CALLS_FILE
+    if not path.exists():
+        return None
+    rows = run_costs([path], prices, queries_per_day=1)
+    if not rows:
+        return None
+    row = rows[0]  # a run has one backend and model
+    return {
+        "currency": prices.currency,
+        "total": row["cost"],
+        "per_1k_queries": row["cost_per_1k_queries"],
+        "requests": row["requests"],
+        "search_units": row["search_units"],
+        "device_seconds": row["device_seconds"],
+        "latency_p95_s": row["latency_p95_s"],
+    }

@@ -81,8 +81,11 @@ def normalize_query(text: str) -> str:
 
 
 def serving_dir(settings: Settings, faq_dir: str | Path | None = None) -> Path:
-    """Where the table lives: `faq_dir` if given, else beside the runs root (`<runs>/../faq`)."""
-    return Path(faq_dir) if faq_dir is not None else settings.run.runs_root.parent / "faq"
+    """Where the table lives: `faq_dir` if given, else `faq.dir`, else beside the runs root
+    (`<runs>/../faq`)."""
+    if faq_dir is not None:
+        return Path(faq_dir)
+    return settings.faq.dir or settings.run.runs_root.parent / "faq"
 
 
 def model_name(settings: Settings) -> str:

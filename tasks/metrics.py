@@ -26,11 +26,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from config.settings import METRIC_NAMES
 from tasks.runstore import FAILED_FILE
 from tasks.types import InputError, Qrels
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
-METRIC_NAMES: tuple[str, ...] = ("recall", "precision", "hit_rate", "mrr", "ndcg")
 CANDIDATES_FILE = "candidates.parquet"
 RERANKED_FILE = "reranked.parquet"
 # Per-query ndcg differences below this are float noise from summation order, not a change.

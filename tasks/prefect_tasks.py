@@ -9,7 +9,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import Settings
-from tasks import indexing, metrics, pipeline, runstore
+from tasks import indexing, metrics, pipeline, regression, runstore
 from tasks.types import Qrels, Query
 
 
@@ -47,3 +47,17 @@ def evaluate(run_dir: Path, qrels: Qrels, settings: Settings) -> dict[str, Any]:
     return metrics.evaluate_run(
         run_dir, qrels, fetch_k=settings.run.fetch_k, top_k=settings.run.top_k, ks=settings.run.ks
     )
+
+
+@task(name="compare-with-baseline", cache_policy=NO_CACHE)
+def judge(
+    baseline: regression.Baseline, run_dir: Path, qrels: Qrels, settings: Settings
+) -> regression.Verdict:
+    return regression.judge(baseline, run_dir, qrels, settings.regression)
+
+
+@task(name="plot-run", cache_policy=NO_CACHE)
+def write_plots(
+    run_dir: Path, qrels: Qrels, results: dict[str, Any], settings: Settings
+) -> dict[str, Path]:
+    return regression.write_plots(run_dir, qrels, results, settings)

@@ -1,0 +1,183 @@
+"""The nightly gate's plain parts: the baseline pointer, the verdict, and its report.
+
+The baseline of a profile is a small JSON pointer, `<runs_root>/baselines/<profile>.json`,
+naming a run and the hash of its query set; a run is only ever compared with a baseline on the
+same query set. A pinned run id (parameter or `regression.baseline_run`) overrides the pointer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from config.settings import RegressionSettings, Settings
+from tasks import plots, runstore
+from tasks.compare import (
+    GateResult,
+    compare_runs,
+    comparison_markdown,
+    evaluate_gate,
+    evaluate_ops_gate,
+    format_comparison,
+)
+from tasks.types import Qrels
+
+BASELINES_DIR = "baselines"
+REGRESSION_FILE = "regression.json"
+REPORT_FILE = "report.html"
+PLOT_FILES = {
+    "recall_curves": "recall_curves.png",
+    "headroom": "headroom.png",
+    "trend": "trend.png",
+}
+
+
+class RegressionDetected(RuntimeError):
+    """The gate tripped: the flow run ends Failed with this message."""
+
+
+def baseline_path(runs_root: Path, profile: str) -> Path:
+    return Path(runs_root) / BASELINES_DIR / f"{profile}.json"
+
+
+def read_baseline(runs_root: Path, profile: str) -> dict[str, Any] | None:
+    path = baseline_path(runs_root, profile)
+    if not path.exists():
+        return None
+    pointer = runstore.read_json(path)
+    if not isinstance(pointer, dict) or not isinstance(pointer.get("run_id"), str):
+        raise ValueError(f"{path}: not a baseline pointer (needs a 'run_id' string)")
+    return pointer
+
+
+def promote(runs_root: Path, profile: str, manifest: dict[str, Any], reason: str) -> Path:
+    """Make the run the profile's baseline (atomic: readers see the old pointer or the new)."""
+    path = baseline_path(runs_root, profile)
+    runstore.write_json(
+        {
+            "run_id": manifest["run_id"],
+            "query_set": manifest["hashes"]["query_set"],
+            "promoted_at": datetime.now(UTC).isoformat(),
+            "reason": reason,
+        },
+        path,
+    )
+    return path
+
+
+@dataclass
+class Baseline:
+    run_dir: Path | None
+    # Why there is none, or where it came from: shown in the report.
+    note: str
+
+
+def resolve_baseline(
+    runs_root: Path, profile: str, manifest: dict[str, Any], pinned: str | None
+) -> Baseline:
+    """The run to compare with: a pinned id (must exist), else the profile's pointer."""
+    if pinned:
+        return Baseline(runstore.find_run(runs_root, pinned), f"pinned run {pinned}")
+    pointer = read_baseline(runs_root, profile)
+    if pointer is None:
+        return Baseline(None, f"no baseline yet for profile '{profile}'")
+    if pointer.get("query_set") != manifest["hashes"]["query_set"]:
+        return Baseline(
+            None,
+            f"baseline {pointer['run_id']} ran another query set; "
+            "no comparison until a run on this one passes (or pin one)",
+        )
+    try:
+        run_dir = runstore.find_run(runs_root, pointer["run_id"])
+    except FileNotFoundError:
+        return Baseline(None, f"baseline run {pointer['run_id']} is gone from {runs_root}")
+    return Baseline(run_dir, f"last passing run {pointer['run_id']}")
+
+
+def ops_figures(manifest: dict[str, Any]) -> dict[str, float | None]:
+    """Cost per 1,000 queries and p95 rerank call latency from a manifest's `cost` block."""
+    cost = manifest.get("cost") or {}
+    return {
+        "cost_per_1k_queries": cost.get("per_1k_queries"),
+        "latency_p95_s": cost.get("latency_p95_s"),
+    }
+
+
+@dataclass
+class Verdict:
+    baseline: Baseline
+    comparison: dict[str, Any] | None = None
+    gates: list[GateResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+    def failure_message(self) -> str:
+        """Names each tripped metric with its delta and worst queries."""
+        run = self.comparison["b"]["run_id"] if self.comparison else "?"
+        base = self.comparison["a"]["run_id"] if self.comparison else "?"
+        tripped = [c.message for g in self.gates if not g.passed for c in g.tripped]
+        return f"regression in run {run} against baseline {base}: " + "; ".join(tripped)
+
+    def text(self) -> str:
+        if self.comparison is None:
+            return f"not compared: {self.baseline.note}"
+        return f"baseline: {self.baseline.note}\n" + format_comparison(self.comparison, self.gates)
+
+    def markdown(self) -> str:
+        if self.comparison is None:
+            return f"Not compared: {self.baseline.note}."
+        return f"Baseline: {self.baseline.note}.\n\n" + comparison_markdown(
+            self.comparison, self.gates
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": {"run_dir": str(self.baseline.run_dir or ""), "note": self.baseline.note},
+            "passed": self.passed,
+            "markdown": self.markdown(),
+            "gates": [g.to_dict() for g in self.gates],
+            "comparison": self.comparison,
+        }
+
+
+def judge(baseline: Baseline, run_dir: Path, qrels: Qrels, settings: RegressionSettings) -> Verdict:
+    """Compare the run with its baseline and apply the quality and the cost/latency gates."""
+    if baseline.run_dir is None:
+        return Verdict(baseline)
+    comparison = compare_runs(
+        baseline.run_dir,
+        run_dir,
+        qrels,
+        seed=settings.seed,
+        n_resamples=settings.n_resamples,
+    )
+    quality = evaluate_gate(comparison, settings.rules, mode=settings.mode)
+    ops = evaluate_ops_gate(
+        ops_figures(runstore.read_json(baseline.run_dir / "manifest.json")),
+        ops_figures(runstore.read_json(Path(run_dir) / "manifest.json")),
+        settings.ops_thresholds,
+        mode=settings.ops_mode,
+    )
+    return Verdict(baseline, comparison, [quality, ops])
+
+
+def write_plots(
+    run_dir: Path, qrels: Qrels, metrics: dict[str, Any], settings: Settings
+) -> dict[str, Path]:
+    """The run's PNGs beside its Parquet: recall@k curves, headroom, and the profile's trend
+    over its last `regression.trend_runs` completed runs (this one included)."""
+    run_dir = Path(run_dir)
+    out = {name: run_dir / file for name, file in PLOT_FILES.items()}
+    plots.plot_recall_curves(run_dir, qrels, out["recall_curves"])
+    plots.plot_headroom(
+        metrics, out["headroom"], fetch_k=settings.run.fetch_k, top_k=settings.run.top_k
+    )
+    runs = plots.latest_runs(
+        settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
+    )
+    plots.plot_trend(runs or [run_dir], out["trend"], ("reranked", f"recall@{settings.run.top_k}"))
+    return out

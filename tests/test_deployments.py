@@ -1,0 +1,71 @@
+"""prefect.yaml: every deployment's flow loads, its parameters fit, and it deploys to a server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from prefect.client.schemas.schedules import CronSchedule
+from prefect.flows import load_flow_from_entrypoint
+
+from .conftest import REPO
+
+SPEC = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+DEPLOYMENTS = {d["name"]: d for d in SPEC["deployments"]}
+
+
+def test_declared_deployments():
+    assert set(DEPLOYMENTS) == {"nightly-regression", "faq-precompute", "index-corpus"}
+    for name in ("nightly-regression", "faq-precompute"):
+        [schedule] = DEPLOYMENTS[name]["schedules"]
+        CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # validates both
+    assert all(d["work_pool"]["name"] == "cpu" for d in DEPLOYMENTS.values())
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_entrypoint_and_parameters(name):
+    spec = DEPLOYMENTS[name]
+    flow = load_flow_from_entrypoint(str(REPO / spec["entrypoint"]))
+    assert flow.name == name
+    # Raises on a parameter the flow does not take or a value of the wrong type.
+    flow.validate_parameters(spec["parameters"])
+
+
+@pytest.mark.slow
+def test_deploy_all_registers_schedules(prefect_server, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.settings import PREFECT_API_URL
+
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name="cpu", type="process"))
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "RERANKFLOW_HOME": str(REPO),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    with get_client(sync_client=True) as client:
+        for name, spec in DEPLOYMENTS.items():
+            deployment = client.read_deployment_by_name(f"{name}/{name}")
+            assert deployment.work_pool_name == "cpu"
+            assert deployment.parameters == spec["parameters"]
+            assert deployment.pull_steps == [
+                {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}
+            ]
+            got = [(s.schedule.cron, s.schedule.timezone, s.active) for s in deployment.schedules]
+            want = [(s["cron"], s["timezone"], s["active"]) for s in spec.get("schedules", [])]
+            assert got == want

@@ -1,0 +1,121 @@
+"""The nightly regression flow: baseline, gate, plots, artifact, promotion; and its CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.index_corpus import index_corpus
+from flows.nightly_regression import nightly_regression
+from tasks import regression, runstore
+
+from .conftest import profile_overrides, read_artifact
+
+pytestmark = pytest.mark.slow
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def indexed(prefect_server, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("nightly")
+    index_corpus(profile="demo", overrides=profile_overrides(tmp))
+    return tmp
+
+
+def sets(overrides: dict) -> list[str]:
+    return [a for k, v in overrides.items() for a in ("--set", f"{k}={v}")]
+
+
+def test_gate_passes_equal_runs_and_trips_on_a_planted_regression(
+    indexed, tmp_path, tiny_cross_encoder
+):
+    overrides = profile_overrides(indexed, **{"run.runs_root": str(tmp_path / "runs")})
+    runs_root = tmp_path / "runs"
+
+    first = nightly_regression(profile="demo", overrides=overrides)
+    assert first["passed"] and first["promoted"]
+    assert first["baseline"] == "no baseline yet for profile 'demo'"
+    pointer = regression.read_baseline(runs_root, "demo")
+    assert pointer is not None and pointer["run_id"] == first["run_id"]
+    run_dir = Path(first["run_dir"])
+    for name in ("recall_curves", "headroom", "trend"):
+        path = Path(first["files"][name])
+        assert path.parent == run_dir and path.read_bytes()[:8] == PNG_MAGIC
+    assert "<html" in (run_dir / "report.html").read_text()
+    manifest = runstore.read_json(run_dir / "manifest.json")
+    assert manifest["cost"]["per_1k_queries"] >= 0 and manifest["cost"]["latency_p95_s"] > 0
+
+    # The same set on the same settings: equal quality, the gate passes and promotes.
+    second = nightly_regression(profile="demo", overrides=overrides)
+    assert second["passed"] and second["baseline"] == f"last passing run {first['run_id']}"
+    verdict = runstore.read_json(Path(second["run_dir"]) / regression.REGRESSION_FILE)
+    quality = verdict["gates"][0]
+    assert [c["metric"] for c in quality["checks"]] == ["recall@5", "ndcg@10", "recall@20"]
+    assert all(c["delta"] == pytest.approx(0.0, abs=1e-12) for c in quality["checks"])
+    assert regression.read_baseline(runs_root, "demo")["run_id"] == second["run_id"]
+    markdown = read_artifact("nightly-regression")["data"]
+    assert second["run_id"] in markdown and "recall_curves.png" in markdown
+
+    # Planted regression: a reranker with random weights scrambles the top of every list.
+    broken = {
+        **overrides,
+        "reranker.backend": "cross-encoder",
+        "reranker.model": str(tiny_cross_encoder),
+    }
+    with pytest.raises(regression.RegressionDetected) as err:
+        nightly_regression(profile="demo", overrides=broken)
+    message = str(err.value)
+    assert f"against baseline {second['run_id']}" in message
+    assert "reranked recall@5 dropped" in message and "worst queries:" in message
+    # A failing run does not become the baseline.
+    assert regression.read_baseline(runs_root, "demo")["run_id"] == second["run_id"]
+    failed_dirs = [
+        p.parent
+        for p in runs_root.glob("run_date=*/run_id=*/regression.json")
+        if not runstore.read_json(p)["passed"]
+    ]
+    assert len(failed_dirs) == 1
+    failed_markdown = read_artifact("nightly-regression")["data"]
+    assert "FAILED" in failed_markdown and "recall@5" in failed_markdown
+
+    # The CLI gives the same verdict for the same two runs: exit 4, JSON with the tripped rule.
+    runner = CliRunner()
+    cli_sets = sets({k: v for k, v in broken.items() if k.startswith("run.")})
+    result = runner.invoke(
+        app,
+        ["compare", second["run_id"], failed_dirs[0].name.removeprefix("run_id="), "--json"]
+        + cli_sets,
+    )
+    assert result.exit_code == 4, result.output
+    report = json.loads(result.output)
+    tripped = [c for c in report["gates"][0]["checks"] if c["tripped"]]
+    assert "recall@5" in {c["metric"] for c in tripped}
+    text = runner.invoke(app, ["compare", first["run_id"], second["run_id"], *cli_sets])
+    assert text.exit_code == 0, text.output
+    assert "gate (fail mode): passed, 0 of 3 tripped" in text.output
+
+    # `rerankflow report RUN` writes the page with the stored comparison.
+    out = tmp_path / "page.html"
+    page = runner.invoke(app, ["report", second["run_id"], "--out", str(out), *cli_sets])
+    assert page.exit_code == 0, page.output
+    html = out.read_text()
+    assert second["run_id"] in html and "last passing run" in html and "data:image/png" in html
+
+
+def test_pinned_baseline_and_no_promotion(indexed, tmp_path):
+    overrides = profile_overrides(
+        indexed, **{"run.runs_root": str(tmp_path / "runs"), "regression.promote": False}
+    )
+    first = nightly_regression(profile="demo", overrides=overrides)
+    assert first["passed"] and not first["promoted"]
+    assert regression.read_baseline(tmp_path / "runs", "demo") is None
+    second = nightly_regression(
+        profile="demo", overrides=overrides, baseline_run_id=first["run_id"]
+    )
+    assert second["baseline"] == f"pinned run {first['run_id']}"
+    with pytest.raises(FileNotFoundError, match="no run 'nope'"):
+        nightly_regression(profile="demo", overrides=overrides, baseline_run_id="nope")
