@@ -176,6 +176,22 @@ def test_first_run_computes_all_and_lookup_serves_it(indexed, tmp_path):
     assert run_manifest["kind"] == "faq" and run_manifest["status"] == "completed"
     assert Path(result["run_dir"], "calls.parquet").exists()
 
+    # The CLI prints the same rows; an unknown question exits 1.
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    runner = CliRunner()
+    args = ["faq", "lookup", messy, "--faq-dir", str(faq_dir), "--top-k", "3", "--json"]
+    printed = runner.invoke(app, args)
+    assert printed.exit_code == 0, printed.output
+    want = faq.lookup(faq_dir, messy, top_k=3)
+    assert [(r["doc_id"], r["score"]) for r in json.loads(printed.output)] == [
+        (r["doc_id"], r["score"]) for r in want
+    ]
+    unknown = runner.invoke(app, ["faq", "lookup", "nobody asked", "--faq-dir", str(faq_dir)])
+    assert unknown.exit_code == 1
+
 
 @pytest.mark.slow
 def test_unchanged_rerun_recomputes_nothing(indexed, tmp_path):
