@@ -121,6 +121,9 @@ class RunSettings(_Frozen):
     top_k: int = Field(10, ge=1)
     query_batch_size: int = Field(32, ge=1)
     ks: tuple[int, ...] = (1, 3, 5, 10, 20)
+    # Deployment that runs the rerank stage (e.g. "rerank-gpu/rerank-gpu" on the gpu pool);
+    # unset, or without a Prefect server: every stage runs in this process.
+    rerank_deployment: str | None = None
 
     @model_validator(mode="after")
     def _top_k_within_fetch_k(self) -> RunSettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -10,10 +11,11 @@ from prefect.artifacts import create_table_artifact
 
 from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
+from flows.rerank_gpu import rerank_gpu
 from tasks import costs, metrics, prefect_tasks, runstore
 from tasks.indexing import require_index
 from tasks.inputs import load_inputs
-from tasks.rerankers.registry import prepare_reranker
+from tasks.rerankers.ratelimit import prefect_server_configured
 
 
 def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id: str | None):
@@ -30,6 +32,34 @@ def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id:
     run_dir = runstore.find_run(settings.run.runs_root, resume_run_id)
     manifest = runstore.read_json(run_dir / "manifest.json")
     return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
+
+
+def rerank_stage(settings: Settings, run_dir: Path, attempt: int) -> None:
+    """The rerank stage: on the `run.rerank_deployment` worker when a Prefect server is
+    configured (the hand-off is the run directory), else in this process."""
+    target = settings.run.rerank_deployment
+    if target and prefect_server_configured():
+        from prefect.deployments import run_deployment
+
+        # A subflow of this run: waits for it; the GPU worker reads and writes run_dir.
+        child = run_deployment(
+            target, parameters={"run_dir": str(run_dir.resolve()), "attempt": attempt}
+        )
+        state = child.state
+        if state is None or not state.is_completed():
+            name = state.name if state else "no state"
+            message = state.message if state else ""
+            raise RuntimeError(
+                f"rerank stage {target} (flow run {child.name}) ended {name}: {message}"
+            )
+        return
+    if target:
+        get_run_logger().warning(
+            "run.rerank_deployment=%s needs a Prefect server (PREFECT_API_URL): "
+            "reranking in this process",
+            target,
+        )
+    rerank_gpu(run_dir=str(run_dir), attempt=attempt)
 
 
 def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
@@ -75,28 +105,18 @@ def rerank_batch(
     runstore.write_json(manifest, run_dir / "manifest.json")
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]
-    failed_before = {
-        b: set(runstore.failed_qids(run_dir, b))
-        for b in range(len(batches))
-        if b not in todo and runstore.failed_qids(run_dir, b)
-    }
+    to_retrieve = [b for b in todo if not runstore.hits_done(run_dir, b)]
     logger.info(
-        "run %s: %d of %d batches to do, %d failed queries to retry, in %s",
+        "run %s: %d of %d batches to do (%d to retrieve), in %s",
         run_id,
         len(todo),
         len(batches),
-        sum(len(q) for q in failed_before.values()),
+        len(to_retrieve),
         run_dir,
     )
-    if todo or failed_before:
-        prepare_reranker(settings.reranker)
-    for b in todo:
-        prefect_tasks.process_batch(settings, run_dir, run_id, b, batches[b], manifest["attempts"])
-    for b, qids in failed_before.items():
-        retry = [q for q in batches[b] if q.qid in qids]
-        prefect_tasks.process_batch(
-            settings, run_dir, run_id, b, retry, manifest["attempts"], retry_failed=True
-        )
+    for b in to_retrieve:
+        prefect_tasks.retrieve_batch(settings, run_dir, b, batches[b])
+    rerank_stage(settings, run_dir, manifest["attempts"])
 
     labels = run_labels(settings, run_id)
     counts = prefect_tasks.merge_parts(run_dir, len(batches), labels)

@@ -60,21 +60,37 @@ def to_tables(
     )
 
 
-def process_batch(
-    settings: Settings, queries: Sequence[Query], run_id: str = "", batch: int = 0
-) -> tuple[BatchTables, dict[str, Any]]:
-    """The batch's tables (candidates, reranked, failed queries, call log) and its stats."""
-    texts = [q.text for q in queries]
+def retrieve(
+    settings: Settings, queries: Sequence[Query]
+) -> tuple[list[list[Hit]], dict[str, float]]:
+    """Embed the queries and pull their top fetch_k: the CPU worker's stage."""
     t0 = time.perf_counter()
-    vectors = embed.embed_texts(texts, settings.embedder, prefix=settings.embedder.query_prefix)
+    vectors = embed.embed_texts(
+        [q.text for q in queries], settings.embedder, prefix=settings.embedder.query_prefix
+    )
     t1 = time.perf_counter()
     client = vectorstore.open_client(settings.qdrant)
     hits = vectorstore.search_batch(
         client, settings.qdrant.collection, vectors, settings.run.fetch_k
     )
+    return [list(h) for h in hits], {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
+
+
+def rerank(
+    settings: Settings,
+    queries: Sequence[Query],
+    hits: Sequence[Sequence[Hit]],
+    run_id: str = "",
+    batch: int = 0,
+    seconds: dict[str, float] | None = None,
+) -> tuple[BatchTables, dict[str, Any]]:
+    """Rerank retrieved candidates into the batch's tables and stats: the GPU worker's stage.
+
+    `seconds` are the retrieval stage's timings, carried into the batch's stats.
+    """
     t2 = time.perf_counter()
     reranker = get_reranker(settings.reranker, side_index_dir(settings))
-    result = reranker.rerank([q.qid for q in queries], texts, hits)
+    result = reranker.rerank([q.qid for q in queries], [q.text for q in queries], hits)
     t3 = time.perf_counter()
     candidates, reranked = to_tables(queries, hits, result.scores, settings.run.top_k)
     failed = pa.Table.from_pydict(
@@ -93,10 +109,17 @@ def process_batch(
         "cache_hits": result.cache_hits,
         "cache_misses": result.cache_misses,
         "seconds": {
-            "embed": t1 - t0,
-            "retrieve": t2 - t1,
+            **(seconds or {}),
             "rerank": t3 - t2,
             "assemble": time.perf_counter() - t3,
         },
     }
     return BatchTables(candidates, reranked, failed, calls), stats
+
+
+def process_batch(
+    settings: Settings, queries: Sequence[Query], run_id: str = "", batch: int = 0
+) -> tuple[BatchTables, dict[str, Any]]:
+    """Both stages for one batch in this process (the FAQ precompute's unit of work)."""
+    hits, seconds = retrieve(settings, queries)
+    return rerank(settings, queries, hits, run_id, batch, seconds)

@@ -18,21 +18,31 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     return indexing.index_corpus(settings)
 
 
+@task(name="retrieve-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
+def retrieve_batch(settings: Settings, run_dir: Path, batch: int, queries: list[Query]) -> int:
+    """Embed and retrieve one batch; its hits part is the hand-off to the rerank stage."""
+    hits, seconds = pipeline.retrieve(settings, queries)
+    runstore.write_hits(run_dir, batch, queries, hits, seconds)
+    return len(queries)
+
+
 @task(name="rerank-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def process_batch(
+def rerank_batch_part(
     settings: Settings,
     run_dir: Path,
     run_id: str,
     batch: int,
-    queries: list[Query],
     attempt: int,
-    retry_failed: bool = False,
+    retry_qids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """One query batch end to end (or, on resume, just its failed queries); parts land
+    """Rerank one retrieved batch (or, on resume, just its failed queries); parts land
     atomically, so a task retry or a resume is safe."""
-    tables, stats = pipeline.process_batch(settings, queries, run_id, batch)
+    queries, hits, seconds = runstore.read_hits(run_dir, batch, only=retry_qids)
+    if retry_qids is not None:
+        seconds = {}  # a retry does not retrieve again: its stats add rerank time only
+    tables, stats = pipeline.rerank(settings, queries, hits, run_id, batch, seconds)
     stats["batch"] = batch
-    write = runstore.write_retry if retry_failed else runstore.write_batch
+    write = runstore.write_batch if retry_qids is None else runstore.write_retry
     write(run_dir, batch, tables, stats, attempt)
     return stats
 

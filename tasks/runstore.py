@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tasks.calllog import CALLS_FILE, CALLS_SCHEMA
+from tasks.types import Query
+from tasks.vectorstore import Hit
 
 PARTS = "_parts"
 
@@ -36,6 +39,20 @@ RERANKED_SCHEMA = pa.schema(
         ("retrieval_score", pa.float64()),
     ]
 )
+
+# The hand-off between the retrieval stage (CPU worker) and the rerank stage (GPU worker): each
+# query's candidates with their text, in retrieval order, so the reranker needs no corpus or
+# vector store. Retrieval timings ride along in the file's metadata.
+HITS_SCHEMA = pa.schema(
+    [
+        ("qid", pa.string()),
+        ("query", pa.string()),
+        ("doc_id", pa.string()),
+        ("text", pa.string()),
+        ("retrieval_score", pa.float64()),
+    ]
+)
+_SECONDS_KEY = b"rerankflow.seconds"
 
 # Queries whose rerank failed after retries: in candidates, absent from reranked.
 FAILED_SCHEMA = pa.schema([("qid", pa.string()), ("reason", pa.string())])
@@ -98,6 +115,51 @@ def part_path(run_dir: Path, batch: int, kind: str) -> Path:
 def calls_part_path(run_dir: Path, batch: int, attempt: int) -> Path:
     # One file per run attempt: calls of an attempt that died were still made (and billed).
     return run_dir / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}.parquet"
+
+
+def write_hits(
+    run_dir: Path,
+    batch: int,
+    queries: Sequence[Query],
+    hits: Sequence[Sequence[Hit]],
+    seconds: dict[str, float],
+) -> None:
+    """The batch's retrieval result; a query without hits keeps one row with a null doc_id."""
+    cols: dict[str, list[Any]] = {name: [] for name in HITS_SCHEMA.names}
+    for query, qhits in zip(queries, hits, strict=True):
+        for hit in qhits or [None]:
+            cols["qid"].append(query.qid)
+            cols["query"].append(query.text)
+            cols["doc_id"].append(hit.doc_id if hit else None)
+            cols["text"].append(hit.text if hit else None)
+            cols["retrieval_score"].append(hit.score if hit else None)
+    table = pa.Table.from_pydict(cols, schema=HITS_SCHEMA)
+    table = table.replace_schema_metadata({_SECONDS_KEY: json.dumps(seconds).encode()})
+    write_parquet(table, part_path(run_dir, batch, "hits"))
+
+
+def hits_done(run_dir: Path, batch: int) -> bool:
+    return part_path(run_dir, batch, "hits").exists()
+
+
+def read_hits(
+    run_dir: Path, batch: int, only: Collection[str] | None = None
+) -> tuple[list[Query], list[list[Hit]], dict[str, float]]:
+    """Queries (in batch order), their hits, and the retrieval seconds; `only` keeps some qids."""
+    table = pq.read_table(part_path(run_dir, batch, "hits"))
+    seconds = json.loads((table.schema.metadata or {}).get(_SECONDS_KEY, b"{}"))
+    queries: dict[str, Query] = {}
+    hits: dict[str, list[Hit]] = {}
+    for row in table.to_pylist():
+        qid = row["qid"]
+        if only is not None and qid not in only:
+            continue
+        if qid not in queries:
+            queries[qid] = Query(qid, row["query"])
+            hits[qid] = []
+        if row["doc_id"] is not None:
+            hits[qid].append(Hit(row["doc_id"], row["text"], row["retrieval_score"]))
+    return list(queries.values()), [hits[q] for q in queries], seconds
 
 
 def batch_done(run_dir: Path, batch: int) -> bool:
