@@ -50,8 +50,10 @@ def test_deploy_all_registers_schedules(prefect_server, tmp_path):
     from prefect.exceptions import ObjectAlreadyExists
     from prefect.settings import PREFECT_API_URL
 
-    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
-        client.create_work_pool(WorkPoolCreate(name="cpu", type="process"))
+    with get_client(sync_client=True) as client:
+        for pool in ("cpu", "gpu"):
+            with contextlib.suppress(ObjectAlreadyExists):
+                client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
     env = {
         **os.environ,
         "PREFECT_API_URL": PREFECT_API_URL.value(),
