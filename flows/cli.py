@@ -369,6 +369,24 @@ def faq_lookup(
 
 
 @app.command()
+def doctor(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
+    """Check Qdrant, the embedder's dimension, Prefect, the runs root, the reranker and the GPU;
+    one line each, with what to do about a failure. Exits 1 when any check fails."""
+    from config.settings import load_settings
+    from tasks.doctor import run_checks
+
+    try:
+        settings = load_settings(profile, _overrides(set_))
+    except ValueError as exc:
+        _fail(exc)
+    checks = run_checks(settings)
+    for check in checks:
+        typer.echo(check.line())
+    if any(c.status == "FAIL" for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     reranker: Annotated[
         str | None, typer.Option(help="Backend (default: the profile's bm25).")

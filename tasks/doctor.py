@@ -1,0 +1,183 @@
+"""`rerankflow doctor`: is this machine ready to run the profile? One line per check, with the fix.
+
+Each check is a plain function returning a Check; one failing does not stop the others.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from config.settings import Settings
+
+Status = Literal["ok", "FAIL", "skip"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        fix = f"  -> {self.fix}" if self.status == "FAIL" and self.fix else ""
+        return f"{self.status:<4}  {self.name:<10} {self.detail}{fix}"
+
+
+def check_qdrant(settings: Settings) -> Check:
+    from tasks import vectorstore
+
+    q = settings.qdrant
+    where = q.url or str(q.path)
+    try:
+        client = vectorstore.open_client(q)
+        if not client.collection_exists(q.collection):
+            return Check(
+                "qdrant",
+                "FAIL",
+                f"no collection '{q.collection}' at {where}",
+                "run `rerankflow index` with this profile",
+            )
+        count = client.count(q.collection, exact=True).count
+    except Exception as exc:  # any client error is the finding itself
+        return Check(
+            "qdrant",
+            "FAIL",
+            f"cannot open {where}: {type(exc).__name__}: {exc}",
+            "check qdrant.url / QDRANT_API_KEY, or that no other process holds the embedded path",
+        )
+    return Check("qdrant", "ok", f"collection '{q.collection}' at {where}: {count} points")
+
+
+def check_dimension(settings: Settings) -> Check:
+    from qdrant_client import models
+
+    from tasks import embed, vectorstore
+
+    q = settings.qdrant
+    try:
+        client = vectorstore.open_client(q)
+        if not client.collection_exists(q.collection):
+            return Check("dimension", "skip", "no collection to compare")
+        params = client.get_collection(q.collection).config.params.vectors
+        have = params.size if isinstance(params, models.VectorParams) else None
+        want = embed.embedding_dim(settings.embedder)
+    except Exception as exc:
+        return Check("dimension", "FAIL", f"{type(exc).__name__}: {exc}", "see the qdrant check")
+    if have != want:
+        return Check(
+            "dimension",
+            "FAIL",
+            f"collection holds {have}-d vectors, embedder '{settings.embedder.model}' makes "
+            f"{want}-d",
+            "use another qdrant.collection, or re-index with this embedder",
+        )
+    return Check("dimension", "ok", f"{want}-d, embedder '{settings.embedder.model}'")
+
+
+def check_prefect(settings: Settings) -> Check:
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        return Check(
+            "prefect",
+            "ok",
+            "no PREFECT_API_URL: each run starts a temporary local server (one machine only)",
+        )
+    import httpx
+
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=5)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        return Check(
+            "prefect",
+            "FAIL",
+            f"{url}: {type(exc).__name__}: {exc}",
+            "start the server (`prefect server start`) or fix PREFECT_API_URL",
+        )
+    return Check("prefect", "ok", f"{url} healthy")
+
+
+def check_runs_root(settings: Settings) -> Check:
+    root = settings.run.runs_root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return Check(
+            "runs root",
+            "FAIL",
+            f"{root} is not writable: {exc}",
+            "set run.runs_root to a directory every worker can write",
+        )
+    return Check("runs root", "ok", f"{root.resolve()} writable")
+
+
+_FIXES = {
+    "none": "",
+    "bm25": "run `rerankflow index` with this profile (it builds the BM25 side index)",
+    "cross-encoder": "set reranker.model to a hub id (needs network) or a local model directory",
+    "flag": "set reranker.model to a hub id (needs network) or a local model directory; "
+    "pip install FlagEmbedding",
+    "cohere": "set CO_API_KEY or reranker.cohere.api_key_secret (a Prefect Secret block)",
+}
+
+
+def check_reranker(settings: Settings) -> Check:
+    from tasks.indexing import side_index_dir
+    from tasks.rerankers.registry import get_reranker
+
+    r = settings.reranker
+    label = f"{r.backend}" + (f" '{r.model}'" if r.model else "")
+    try:
+        reranker = get_reranker(r, side_index_dir(settings))
+        if hasattr(reranker, "score"):
+            from tasks.vectorstore import Hit
+
+            # A real forward pass on one pair: loading is not enough to know it scores.
+            [scores] = reranker.score(["doctor"], [[Hit("d", "a short check document", 0.0)]])
+            if len(scores) != 1:
+                raise RuntimeError(f"scored {len(scores)} of 1 pair")
+    except Exception as exc:
+        return Check("reranker", "FAIL", f"{label}: {type(exc).__name__}: {exc}", _FIXES[r.backend])
+    return Check("reranker", "ok", f"{label} loads and scores")
+
+
+def check_gpu(settings: Settings) -> Check:
+    import torch
+
+    wanted = settings.reranker.device or ""
+    if not torch.cuda.is_available():
+        if wanted.startswith("cuda"):
+            return Check(
+                "gpu",
+                "FAIL",
+                f"reranker.device={wanted} but no CUDA device is visible",
+                "check the driver (nvidia-smi), CUDA_VISIBLE_DEVICES and the torch build",
+            )
+        return Check("gpu", "ok", "no CUDA device visible: local rerankers run on the CPU")
+    names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    extra = f" (CUDA_VISIBLE_DEVICES={visible})" if visible is not None else ""
+    return Check("gpu", "ok", f"{len(names)} visible{extra}: " + ", ".join(names))
+
+
+CHECKS: tuple[Callable[[Settings], Check], ...] = (
+    check_qdrant,
+    check_dimension,
+    check_prefect,
+    check_runs_root,
+    check_reranker,
+    check_gpu,
+)
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    return [check(settings) for check in CHECKS]
