@@ -99,6 +99,8 @@ class RerankerSettings(_Frozen):
     batch_size: int = Field(32, ge=1)
     max_length: int = Field(512, ge=8)
     device: str | None = None
+    # flag: weights' precision on the device; auto = float16 on CUDA, float32 on the CPU.
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     # bm25: weight of the lexical score in the fused ranking (0 = dense order, 1 = BM25 only).
     bm25_weight: float = Field(0.5, ge=0.0, le=1.0)
     cohere: CohereSettings = CohereSettings()

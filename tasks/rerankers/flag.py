@@ -1,4 +1,10 @@
-"""`flag`: FlagEmbedding's FlagReranker (e.g. BAAI/bge-reranker-v2-m3); fp16 on CUDA."""
+"""`flag`: FlagEmbedding rerankers (e.g. BAAI/bge-reranker-v2-m3), scored by `PairScorer`.
+
+FlagEmbedding loads the model and tokenizer (hub id or local directory); the scoring loop is
+ours (tasks/rerankers/pair_scoring.py): the same scores as `FlagReranker.compute_score`, faster
+(benchmarks/rerank_throughput.py). On CUDA it runs in fp16 unless `reranker.dtype` says
+otherwise, pinned to one device.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +12,40 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tasks.device import resolve_device
 from tasks.rerankers.base import LocalReranker, flatten, require, scatter
+from tasks.rerankers.pair_scoring import PairScorer
 from tasks.vectorstore import Hit
 
 
 class FlagRerankerBackend(LocalReranker):
     backend = "flag"
 
-    def __init__(self, model: str, *, batch_size: int, max_length: int, device: str | None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        batch_size: int,
+        max_length: int,
+        device: str | None,
+        dtype: str = "auto",
+    ) -> None:
         flag = require("FlagEmbedding", "FlagEmbedding", self.backend)
         self.model = model
-        self._batch_size = batch_size
-        self._max_length = max_length
-        if device is None:
-            import torch
-
-            device = "cuda:0" if torch.cuda.is_available() else "cpu"
+        device = resolve_device(device)
         # Pinned to one device: FlagEmbedding otherwise spreads over every visible GPU.
-        self._reranker = flag.FlagReranker(
-            model, use_fp16=device.startswith("cuda"), devices=[device]
+        loaded = flag.FlagReranker(model, use_fp16=False, devices=[device])
+        self.scorer = PairScorer(
+            loaded.model,
+            loaded.tokenizer,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            max_length=max_length,
         )
 
     def score(
         self, queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
     ) -> list[np.ndarray]:
         pairs, offsets = flatten(queries, candidates)
-        if not pairs:
-            return scatter(np.empty(0), offsets)
-        # compute_score sorts by length itself; a single pair comes back as a bare float.
-        scores = self._reranker.compute_score(
-            [list(p) for p in pairs], batch_size=self._batch_size, max_length=self._max_length
-        )
-        return scatter(np.atleast_1d(np.asarray(scores, dtype=np.float64)), offsets)
+        return scatter(self.scorer.score(pairs), offsets)

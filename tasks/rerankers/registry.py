@@ -20,16 +20,24 @@ def get_reranker(settings: RerankerSettings, side_index_dir: Path) -> Reranker:
             from tasks.rerankers.bm25 import BM25Fusion
 
             return BM25Fusion(side_index_dir / "bm25", settings.bm25_weight)
-        case "cross-encoder" | "flag":
-            if settings.backend == "flag":
-                from tasks.rerankers.flag import FlagRerankerBackend as Model
-            else:
-                from tasks.rerankers.cross_encoder import CrossEncoderReranker as Model
-            return Model(
+        case "cross-encoder":
+            from tasks.rerankers.cross_encoder import CrossEncoderReranker
+
+            return CrossEncoderReranker(
                 settings.model,
                 batch_size=settings.batch_size,
                 max_length=settings.max_length,
                 device=settings.device,
+            )
+        case "flag":
+            from tasks.rerankers.flag import FlagRerankerBackend
+
+            return FlagRerankerBackend(
+                settings.model,
+                batch_size=settings.batch_size,
+                max_length=settings.max_length,
+                device=settings.device,
+                dtype=settings.dtype,
             )
         case "cohere":
             from tasks.rerank_cache import RerankCache
