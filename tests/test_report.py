@@ -211,7 +211,8 @@ def test_recall_curve_equals_evaluate_run(run: tuple[Path, Qrels]) -> None:
         for k, value in reported.items():
             assert data[stage][k] == pytest.approx(value, abs=1e-12), (stage, k)
         curve = [data[stage][k] for k in sorted(data[stage])]
-        assert curve == sorted(curve)  # recall@k never decreases with k
+        # recall@k never decreases with k (DuckDB sums in parallel: equal up to float noise).
+        assert all(b >= a - 1e-12 for a, b in zip(curve, curve[1:], strict=False))
     assert data["retrieval"][FETCH_K] == pytest.approx(want["diagnostics"]["retrieval_ceiling"])
 
 
