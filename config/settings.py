@@ -175,7 +175,8 @@ class RegressionSettings(_Frozen):
 
     # Pin the baseline to a run id; unset: the last run that passed (runs_root/baselines/).
     baseline_run: str | None = None
-    # A run that passes the gate becomes the baseline (off: only a pin or the first run).
+    # A run that passes with nothing tripped (warnings included) becomes the baseline; off:
+    # no pointer is written, so runs are compared only with a pinned baseline_run.
     promote: bool = True
     rules: tuple[GateRule, ...] = (
         GateRule(stage="reranked", metric="recall@5", max_drop=0.02),

@@ -106,7 +106,8 @@ def run(
     if failed:
         typer.secho(
             f"{failed} queries failed to rerank (failed.parquet); "
-            f"retry them with: rerankflow run --resume {result['run_id']}",
+            f"retry them with: rerankflow run --resume {result['run_id']} "
+            "(with the same --profile and run.runs_root)",
             fg=typer.colors.YELLOW,
             err=True,
         )

@@ -66,7 +66,7 @@ def nightly_regression(
     print(verdict.text())
 
     promoted = None
-    if verdict.passed and settings.regression.promote:
+    if verdict.promotable and settings.regression.promote:
         promoted = regression.promote(runs_root, settings.profile, manifest, baseline.note)
         logger.info("run %s is the new baseline of '%s'", result["run_id"], settings.profile)
     if not verdict.passed:

@@ -105,7 +105,12 @@ def rerank_batch(
     runstore.write_json(manifest, run_dir / "manifest.json")
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]
-    to_retrieve = [b for b in todo if not runstore.hits_done(run_dir, b)]
+    # Failed queries are retried from the hits part too (runs from before the two stages lack it).
+    to_retrieve = [
+        b
+        for b in range(len(batches))
+        if not runstore.hits_done(run_dir, b) and (b in todo or runstore.failed_qids(run_dir, b))
+    ]
     logger.info(
         "run %s: %d of %d batches to do (%d to retrieve), in %s",
         run_id,

@@ -37,13 +37,21 @@ def ensure_device_limit(name: str) -> None:
 
     with get_client(sync_client=True) as client:
         try:
-            client.read_global_concurrency_limit_by_name(name)
+            found = client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
             # Another worker on this host may create it first: that one is as good.
             with suppress(ObjectAlreadyExists):
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=name, limit=1, active=True)
                 )
+            return
+    if found.limit != 1 or not found.active:
+        # A widened or inactive limit would let two runs share the device, silently.
+        raise ValueError(
+            f"Prefect concurrency limit '{name}' has limit={found.limit}, "
+            f"active={found.active}; a device needs limit=1, active: "
+            f"`prefect gcl update {name} --limit 1 --enable` or delete it"
+        )
 
 
 @contextmanager
@@ -57,5 +65,7 @@ def device_slot(settings: RerankerSettings) -> Iterator[str | None]:
 
     name = device_limit_name(resolve_device(settings.device))
     ensure_device_limit(name)
-    with concurrency(name, occupy=1, strict=True):
+    # strict: a limit deleted under the run is an error; a short server outage while renewing
+    # the lease is not worth killing a long GPU stage for.
+    with concurrency(name, occupy=1, strict=True, raise_on_lease_renewal_failure=False):
         yield name

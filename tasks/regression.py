@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from config.settings import RegressionSettings, Settings
+from config.settings import GateMode, RegressionSettings, Settings
 from tasks import plots, runstore
 from tasks.compare import (
+    GateCheck,
     GateResult,
     compare_runs,
     comparison_markdown,
@@ -115,21 +116,30 @@ class Verdict:
     def passed(self) -> bool:
         return all(g.passed for g in self.gates)
 
+    @property
+    def promotable(self) -> bool:
+        """Passed with nothing tripped, warnings included: a baseline that cost more, or lost
+        queries, would hide the change from every later comparison."""
+        return self.passed and not any(g.tripped for g in self.gates)
+
     def failure_message(self) -> str:
         """Names each tripped metric with its delta and worst queries."""
-        run = self.comparison["b"]["run_id"] if self.comparison else "?"
-        base = self.comparison["a"]["run_id"] if self.comparison else "?"
         tripped = [c.message for g in self.gates if not g.passed for c in g.tripped]
+        if self.comparison is None:
+            return f"run failed the gate ({self.baseline.note}): " + "; ".join(tripped)
+        run, base = self.comparison["b"]["run_id"], self.comparison["a"]["run_id"]
         return f"regression in run {run} against baseline {base}: " + "; ".join(tripped)
 
     def text(self) -> str:
         if self.comparison is None:
-            return f"not compared: {self.baseline.note}"
+            gates = "\n".join(c.message for g in self.gates for c in g.checks)
+            return f"not compared: {self.baseline.note}\n{gates}"
         return f"baseline: {self.baseline.note}\n" + format_comparison(self.comparison, self.gates)
 
     def markdown(self) -> str:
         if self.comparison is None:
-            return f"Not compared: {self.baseline.note}."
+            gates = "\n".join(f"- {c.message}" for g in self.gates for c in g.checks)
+            return f"Not compared: {self.baseline.note}.\n\n{gates}"
         return f"Baseline: {self.baseline.note}.\n\n" + comparison_markdown(
             self.comparison, self.gates
         )
@@ -144,10 +154,31 @@ class Verdict:
         }
 
 
+def failed_queries_gate(manifest: dict[str, Any], mode: GateMode) -> GateResult:
+    """Queries that failed to rerank are left out of the comparison, so they are gated here:
+    a run that lost queries must not pass, nor become the baseline, on the survivors alone."""
+    counts = manifest.get("counts", {})
+    failed, total = int(counts.get("failed_queries", 0)), int(counts.get("queries", 0))
+    tripped = failed > 0
+    message = (
+        f"failed_queries: {failed} of {total} queries failed to rerank (failed.parquet; "
+        f"`rerankflow run --resume {manifest.get('run_id')}` retries them)"
+        if tripped
+        else f"failed_queries: none of {total}"
+    )
+    check = GateCheck(
+        metric="failed_queries", current=failed, threshold=0, tripped=tripped, message=message
+    )
+    return GateResult(passed=mode == "warn" or not tripped, mode=mode, checks=(check,))
+
+
 def judge(baseline: Baseline, run_dir: Path, qrels: Qrels, settings: RegressionSettings) -> Verdict:
-    """Compare the run with its baseline and apply the quality and the cost/latency gates."""
+    """Compare the run with its baseline and apply the quality, cost/latency and failed-query
+    gates (the last one also without a baseline)."""
+    manifest = runstore.read_json(Path(run_dir) / "manifest.json")
+    failed = failed_queries_gate(manifest, settings.mode)
     if baseline.run_dir is None:
-        return Verdict(baseline)
+        return Verdict(baseline, gates=[failed])
     comparison = compare_runs(
         baseline.run_dir,
         run_dir,
@@ -158,11 +189,11 @@ def judge(baseline: Baseline, run_dir: Path, qrels: Qrels, settings: RegressionS
     quality = evaluate_gate(comparison, settings.rules, mode=settings.mode)
     ops = evaluate_ops_gate(
         ops_figures(runstore.read_json(baseline.run_dir / "manifest.json")),
-        ops_figures(runstore.read_json(Path(run_dir) / "manifest.json")),
+        ops_figures(manifest),
         settings.ops_thresholds,
         mode=settings.ops_mode,
     )
-    return Verdict(baseline, comparison, [quality, ops])
+    return Verdict(baseline, comparison, [quality, ops, failed])
 
 
 def write_plots(

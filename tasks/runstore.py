@@ -211,7 +211,10 @@ def write_retry(
         "failed_queries": tables.failed.num_rows,
         "cache_hits": before.get("cache_hits", 0) + stats["cache_hits"],
         "cache_misses": before.get("cache_misses", 0) + stats["cache_misses"],
-        "seconds": {k: before["seconds"].get(k, 0.0) + v for k, v in stats["seconds"].items()},
+        "seconds": {
+            **before["seconds"],
+            **{k: before["seconds"].get(k, 0.0) + v for k, v in stats["seconds"].items()},
+        },
     }
     write_json(stats, part_path(run_dir, batch, "stats"))
     write_parquet(tables.failed, part_path(run_dir, batch, "failed"))

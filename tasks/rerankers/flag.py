@@ -34,10 +34,11 @@ class FlagRerankerBackend(LocalReranker):
         self.model = model
         device = resolve_device(device)
         # Pinned to one device: FlagEmbedding otherwise spreads over every visible GPU.
-        loaded = flag.FlagReranker(model, use_fp16=False, devices=[device])
+        # Kept alive: its __del__ moves the (shared) model back to the CPU.
+        self._loaded = flag.FlagReranker(model, use_fp16=False, devices=[device])
         self.scorer = PairScorer(
-            loaded.model,
-            loaded.tokenizer,
+            self._loaded.model,
+            self._loaded.tokenizer,
             device=device,
             dtype=dtype,
             batch_size=batch_size,

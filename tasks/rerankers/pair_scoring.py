@@ -8,8 +8,8 @@ What it does that FlagReranker.compute_score does not (the benchmark measures th
   tokens), so short pairs go many to a batch and padding stays small;
 - the next batch is padded (and pinned) on a thread while the device runs the current one, and
   scores stay on the device until the end: one synchronisation per call;
-- a batch that runs out of device memory is split in half and retried, and the budget shrinks
-  for the rest, instead of probing the first batch twice;
+- a batch that runs out of device memory is split in half and retried (down to one pair),
+  instead of probing the first batch twice;
 - inference mode, fp16 on CUDA unless told otherwise.
 """
 
@@ -133,7 +133,7 @@ class PairScorer:
         return self.model(**moved, return_dict=True).logits.view(-1).float()
 
     def _run(self, enc: Encoded, index: np.ndarray, tensors: dict[str, Any]) -> list[Any]:
-        """Scores of one batch; on out-of-memory, the two halves one after the other."""
+        """Scores of one batch; on out-of-memory, its two halves one after the other."""
         import torch
 
         try:
@@ -141,14 +141,15 @@ class PairScorer:
         except torch.cuda.OutOfMemoryError:
             if len(index) == 1:
                 raise
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
-            self.max_tokens = max(1, self.max_tokens // 2)  # the rest of the call too
-            half = len(index) // 2
-            return [
-                *self._run(enc, index[:half], self._collate(enc, index[:half])),
-                *self._run(enc, index[half:], self._collate(enc, index[half:])),
-            ]
+        # Outside the except block: its traceback would keep the failed pass's memory alive.
+        del tensors
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        half = len(index) // 2
+        return [
+            *self._run(enc, index[:half], self._collate(enc, index[:half])),
+            *self._run(enc, index[half:], self._collate(enc, index[half:])),
+        ]
 
     def _batches(self, enc: Encoded) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         """Each planned batch with its tensors, the next one padded while this one runs."""

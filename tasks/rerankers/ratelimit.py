@@ -55,19 +55,23 @@ def ensure_global_limit(name: str, requests: int, window_s: float) -> None:
     """Create the shared limit, or check an existing one matches this budget."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectNotFound
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     burst, decay = leaky_bucket(requests, window_s)
     with get_client(sync_client=True) as client:
         try:
             found = client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
-            client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(
-                    name=name, limit=burst, slot_decay_per_second=decay, active=True
+            try:
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(
+                        name=name, limit=burst, slot_decay_per_second=decay, active=True
+                    )
                 )
-            )
-            return
+                return
+            except ObjectAlreadyExists:
+                # Another worker created it first: check it like any existing limit.
+                found = client.read_global_concurrency_limit_by_name(name)
     if (
         found.limit != burst
         or not math.isclose(found.slot_decay_per_second or 0.0, decay, rel_tol=1e-6)
