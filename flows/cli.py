@@ -206,12 +206,15 @@ def _run_dir(runs_root: Path, ref: str) -> Path:
     return path if (path / "manifest.json").exists() else runstore.find_run(runs_root, ref)
 
 
-def _labels(settings: Any, labels: Path | None) -> Any:
+def _labels(settings: Any, labels: Path | None, run_dir: Path) -> Any:
+    """--labels, else the labels the run itself was measured with, else the profile's."""
+    from tasks import runstore
     from tasks.loaders import load_qrels
 
-    path = labels or settings.dataset.labels
+    ran_with = runstore.read_json(run_dir / "manifest.json")["config"]["dataset"].get("labels")
+    path = labels or ran_with or settings.dataset.labels
     if path is None:
-        raise ValueError("no labels: give --labels or use a profile with dataset.labels")
+        raise ValueError(f"{run_dir}: no labels in its manifest or the profile; give --labels")
     return load_qrels(path)
 
 
@@ -246,7 +249,9 @@ def compare(
     run_a: Annotated[str, typer.Argument(help="Baseline: run id under the runs root, or dir.")],
     run_b: Annotated[str, typer.Argument(help="Candidate: run id or directory.")],
     profile: ProfileOpt = "demo",
-    labels: Annotated[Path | None, typer.Option(help="Default: the profile's labels.")] = None,
+    labels: Annotated[
+        Path | None, typer.Option(help="Default: the labels the run was measured with.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     set_: SetOpt = None,
 ) -> None:
@@ -260,8 +265,9 @@ def compare(
         settings = load_settings(profile, _overrides(set_))
         runs_root = settings.run.runs_root
         base = regression.Baseline(_run_dir(runs_root, run_a), f"run {run_a}")
+        candidate = _run_dir(runs_root, run_b)
         verdict = regression.judge(
-            base, _run_dir(runs_root, run_b), _labels(settings, labels), settings.regression
+            base, candidate, _labels(settings, labels, candidate), settings.regression
         )
     except (ValueError, OSError, KeyError, duckdb.Error) as exc:
         _fail(exc)
@@ -277,7 +283,9 @@ def compare(
 def report(
     run_ref: Annotated[str, typer.Argument(help="Run id under the runs root, or directory.")],
     profile: ProfileOpt = "demo",
-    labels: Annotated[Path | None, typer.Option(help="Default: the profile's labels.")] = None,
+    labels: Annotated[
+        Path | None, typer.Option(help="Default: the labels the run was measured with.")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="HTML file (default: report.html in the run).")
     ] = None,
@@ -300,7 +308,7 @@ def report(
         )
         path = write_report(
             run_dir,
-            _labels(settings, labels),
+            _labels(settings, labels, run_dir),
             out or run_dir / regression.REPORT_FILE,
             markdown,
             trend_runs=trend or None,
