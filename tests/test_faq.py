@@ -291,7 +291,10 @@ with out.open("w") as log:
         finally:
             con.close()
         log.write(json.dumps(["duckdb", digest([list(r) for r in rows]), meta]) + "\n")
-        table = pq.read_table(faq_dir / "faq.parquet")
+        # One open handle: pq.read_table(path) opens the path twice (footer, then data), and
+        # a swap between the two would pair the old footer with the new file.
+        with open(faq_dir / "faq.parquet", "rb") as f:
+            table = pq.read_table(f)
         meta = table.schema.metadata[b"rerankflow.table_hash"].decode()
         table = table.sort_by([("qid", "ascending"), ("rank", "ascending")])
         rows = table.select(["qid", "rank", "doc_id", "run_id"]).to_pylist()

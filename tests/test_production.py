@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -182,7 +183,15 @@ def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder):
     run_dir = Path(stage["parameters"]["run_dir"])
     assert run_dir.parent.parent == tmp_path / "runs"
     local_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
-    local_sets = sets + ["--set", f"run.runs_root={tmp_path / 'local-runs'}"]
+    # A copy of the store: the worker's flow-run process may still be closing the original
+    # (embedded Qdrant admits one process per path).
+    shutil.copytree(tmp_path / "qdrant", tmp_path / "qdrant-local")
+    local_sets = sets + [
+        "--set",
+        f"run.runs_root={tmp_path / 'local-runs'}",
+        "--set",
+        f"qdrant.path={tmp_path / 'qdrant-local'}",
+    ]
     check([sys.executable, "-m", "flows.cli", "run", "--profile", "demo", *local_sets], local_env)
     [local_dir] = (tmp_path / "local-runs").glob("run_date=*/run_id=*")
     for name, rank in (("candidates", "retrieval_rank"), ("reranked", "rank")):
