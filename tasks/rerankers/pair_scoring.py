@@ -22,13 +22,12 @@ from typing import Any
 
 import numpy as np
 
-DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
-
 
 def resolve_dtype(requested: str, device: str) -> str:
-    """`auto`: fp16 on CUDA (what FlagEmbedding's use_fp16 runs), fp32 elsewhere."""
+    """`auto`: fp16 on CUDA (what FlagEmbedding's use_fp16 runs), fp32 elsewhere; else as
+    given (settings admit float32, float16 and bfloat16)."""
     if requested != "auto":
-        return DTYPES[requested]
+        return requested
     return "float16" if device.startswith("cuda") else "float32"
 
 
