@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from upath import UPath
 
 # Hub look-ups must fail fast on machines without a network, not wait on one.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,7 +38,21 @@ def _overrides(sets: list[str] | None, **named: Any) -> dict[str, Any]:
     return out
 
 
-def _fail(exc: Exception) -> None:
+def _errors() -> tuple[type[BaseException], ...]:
+    """What a command reports in one line (exit 2) rather than a traceback: bad input; a file,
+    package or credential missing; a store or query that failed."""
+    import duckdb
+
+    errors: list[type[BaseException]] = [ValueError, OSError, KeyError, RuntimeError, ImportError]
+    errors.append(duckdb.Error)
+    with suppress(ImportError):
+        from botocore.exceptions import BotoCoreError  # s3fs's client, when installed
+
+        errors.append(BotoCoreError)
+    return tuple(errors)
+
+
+def _fail(exc: BaseException) -> None:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2) from exc
 
@@ -48,7 +64,7 @@ def index(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
 
     try:
         index_corpus(profile=profile, overrides=_overrides(set_))
-    except (ValueError, OSError, RuntimeError, ImportError) as exc:
+    except _errors() as exc:
         _fail(exc)
 
 
@@ -99,7 +115,7 @@ def run(
     )
     try:
         result = rerank_batch(profile=profile, overrides=overrides, resume_run_id=resume)
-    except (ValueError, OSError, RuntimeError, ImportError) as exc:
+    except _errors() as exc:
         _fail(exc)
     typer.echo(f"run {result['run_id']} written to {result['run_dir']}")
     failed = result["manifest"]["counts"].get("failed_queries", 0)
@@ -116,29 +132,35 @@ def run(
 
 @app.command("eval")
 def eval_(
-    run_dir: Annotated[Path, typer.Option("--run", help="A run directory (…/run_id=ID).")],
-    labels: Annotated[Path, typer.Option(help="BEIR qrels .tsv or labels.jsonl.")],
+    run_ref: Annotated[
+        str, typer.Option("--run", help="Run id under the runs root, or its directory / URL.")
+    ],
+    labels: Annotated[
+        Path | None, typer.Option(help="Default: the labels the run was measured with.")
+    ] = None,
+    profile: ProfileOpt = "demo",
     fetch_k: Annotated[int | None, typer.Option(help="Default: from the run's manifest.")] = None,
     top_k: Annotated[int | None, typer.Option(help="Default: from the run's manifest.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    set_: SetOpt = None,
 ) -> None:
     """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
-    import duckdb
 
-    from tasks import metrics, runstore
-    from tasks.loaders import load_qrels
+    from config.settings import load_settings
+    from tasks import metrics, storage
 
     try:
-        run_conf = runstore.read_json(run_dir / "manifest.json")["config"]["run"]
-        qrels = load_qrels(labels)
+        settings = load_settings(profile, _overrides(set_))
+        run_dir = _run_dir(settings, run_ref)
+        run_conf = storage.read_json(run_dir / "manifest.json")["config"]["run"]
         results = metrics.evaluate_run(
             run_dir,
-            qrels,
+            _labels(settings, labels, run_dir),
             fetch_k=fetch_k or run_conf["fetch_k"],
             top_k=top_k or run_conf["top_k"],
             ks=tuple(run_conf["ks"]),
         )
-    except (ValueError, OSError, KeyError, duckdb.Error) as exc:
+    except _errors() as exc:
         _fail(exc)
     typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
 
@@ -171,7 +193,6 @@ def costs(
     set_: SetOpt = None,
 ) -> None:
     """Cost per run, per 1,000 queries, per query percentiles, and a projection per day."""
-    import duckdb
 
     from config.settings import load_settings
     from tasks import costs as cost_model
@@ -190,7 +211,7 @@ def costs(
         else:
             paths = cost_model.call_log_paths(settings.run.runs_root, run_ids or ())
             rows = cost_model.run_costs(paths, settings.costs, per_day)
-    except (ValueError, OSError, duckdb.Error) as exc:
+    except _errors() as exc:
         _fail(exc)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
@@ -198,20 +219,24 @@ def costs(
         typer.echo(cost_model.format_costs(rows, per_day))
 
 
-def _run_dir(runs_root: Path, ref: str) -> Path:
-    """A run given by directory or by id under the runs root."""
-    from tasks import runstore
+def _run_dir(settings: Any, ref: str) -> UPath:
+    """A run given by id under the runs root, or by its directory or URL."""
+    from tasks import runstore, storage
 
-    path = Path(ref)
-    return path if (path / "manifest.json").exists() else runstore.find_run(runs_root, ref)
+    if storage.is_url(ref):
+        return storage.location(ref, settings.run.storage_options)
+    path = storage.location(ref)
+    if (path / "manifest.json").exists():
+        return path
+    return runstore.find_run(settings.run.runs_root, ref)
 
 
-def _labels(settings: Any, labels: Path | None, run_dir: Path) -> Any:
+def _labels(settings: Any, labels: Path | None, run_dir: UPath) -> Any:
     """--labels, else the labels the run itself was measured with, else the profile's."""
-    from tasks import runstore
+    from tasks import storage
     from tasks.loaders import load_qrels
 
-    ran_with = runstore.read_json(run_dir / "manifest.json")["config"]["dataset"].get("labels")
+    ran_with = storage.read_json(run_dir / "manifest.json")["config"]["dataset"].get("labels")
     path = labels or ran_with or settings.dataset.labels
     if path is None:
         raise ValueError(f"{run_dir}: no labels in its manifest or the profile; give --labels")
@@ -238,7 +263,7 @@ def nightly(
     except RegressionDetected as exc:
         typer.secho(f"gate tripped: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(4) from exc
-    except (ValueError, OSError, RuntimeError, ImportError) as exc:
+    except _errors() as exc:
         _fail(exc)
     promoted = "; promoted to baseline" if result["promoted"] else ""
     typer.echo(f"run {result['run_id']} passed ({result['baseline']}){promoted}")
@@ -256,20 +281,18 @@ def compare(
     set_: SetOpt = None,
 ) -> None:
     """Compare run B with run A per query, with the profile's gate; exits 4 when it trips."""
-    import duckdb
 
     from config.settings import load_settings
     from tasks import regression
 
     try:
         settings = load_settings(profile, _overrides(set_))
-        runs_root = settings.run.runs_root
-        base = regression.Baseline(_run_dir(runs_root, run_a), f"run {run_a}")
-        candidate = _run_dir(runs_root, run_b)
+        base = regression.Baseline(_run_dir(settings, run_a), f"run {run_a}")
+        candidate = _run_dir(settings, run_b)
         verdict = regression.judge(
             base, candidate, _labels(settings, labels, candidate), settings.regression
         )
-    except (ValueError, OSError, KeyError, duckdb.Error) as exc:
+    except _errors() as exc:
         _fail(exc)
     if as_json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))
@@ -287,33 +310,34 @@ def report(
         Path | None, typer.Option(help="Default: the labels the run was measured with.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="HTML file (default: report.html in the run).")
+        str | None, typer.Option(help="HTML file or URL (default: report.html in the run).")
     ] = None,
     set_: SetOpt = None,
 ) -> None:
     """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
-    import duckdb
 
     from config.settings import load_settings
-    from tasks import plots, regression, runstore
+    from tasks import plots, regression, storage
     from tasks.report import write_report
 
     try:
         settings = load_settings(profile, _overrides(set_))
-        run_dir = _run_dir(settings.run.runs_root, run_ref)
+        run_dir = _run_dir(settings, run_ref)
         verdict = run_dir / regression.REGRESSION_FILE
-        markdown = runstore.read_json(verdict)["markdown"] if verdict.exists() else None
+        markdown = storage.read_json(verdict)["markdown"] if verdict.exists() else None
         trend = plots.latest_runs(
             settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
         )
         path = write_report(
             run_dir,
             _labels(settings, labels, run_dir),
-            out or run_dir / regression.REPORT_FILE,
+            storage.location(out, settings.run.storage_options)
+            if out
+            else run_dir / regression.REPORT_FILE,
             markdown,
             trend_runs=trend or None,
         )
-    except (ValueError, OSError, KeyError, duckdb.Error) as exc:
+    except _errors() as exc:
         _fail(exc)
     typer.echo(str(path))
 
@@ -340,7 +364,7 @@ def faq_precompute_cmd(
         result = faq_precompute(
             profile=profile, overrides=overrides, faq_dir=faq_dir and str(faq_dir)
         )
-    except (ValueError, OSError, RuntimeError, ImportError) as exc:
+    except _errors() as exc:
         _fail(exc)
     if result["failed_qids"]:
         raise typer.Exit(3)
@@ -356,7 +380,6 @@ def faq_lookup(
     set_: SetOpt = None,
 ) -> None:
     """Print the precomputed top-k for a question (exact match after normalization)."""
-    import duckdb
 
     from config.settings import load_settings
     from tasks import faq
@@ -364,7 +387,7 @@ def faq_lookup(
     try:
         settings = load_settings(profile, _overrides(set_))
         rows = faq.lookup(faq.serving_dir(settings, faq_dir), question, top_k)
-    except (ValueError, OSError, duckdb.Error) as exc:
+    except _errors() as exc:
         _fail(exc)
     if not rows:
         typer.secho(f"no precomputed answer for: {question}", fg=typer.colors.YELLOW, err=True)
@@ -386,7 +409,7 @@ def doctor(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
 
     try:
         settings = load_settings(profile, _overrides(set_))
-    except ValueError as exc:
+    except _errors() as exc:
         _fail(exc)
     checks = run_checks(settings)
     for check in checks:

@@ -1,49 +1,36 @@
 """`faq_precompute`: rerank the FAQ questions that changed, publish the serving table atomically.
 
-Recomputed questions go through the same per-batch pipeline as `rerank_batch`, into a normal run
-directory under `<faq_dir>/runs` (manifest, candidates, call log for `rerankflow costs`); the
-serving table's `run_id` names that run. Unchanged questions are carried over as they were.
+Recomputed questions go through the same two stages as `rerank_batch`, into a normal run under
+the runs root (manifest, candidates, call log for `rerankflow costs`; `kind: faq`): retrieval
+here, the rerank stage here or, with `run.rerank_deployment`, on the gpu pool. The serving
+table's `run_id` names that run. Unchanged questions are carried over as they were.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
+from upath import UPath
 
 from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
 from flows.rerank_batch import run_labels
-from tasks import faq, pipeline, prefect_tasks, runstore
+from flows.rerank_gpu import rerank_stage
+from tasks import faq, prefect_tasks, runstore, storage
 from tasks.indexing import require_index
 from tasks.inputs import BatchInputs, query_set_hash
 from tasks.loaders import dataset_hash, load_corpus, load_queries
-from tasks.rerankers.registry import prepare_reranker
 from tasks.types import Query
 
 
-@task(name="faq-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def faq_batch(
-    settings: Settings, run_dir: Path, run_id: str, batch: int, queries: list[Query]
-) -> dict[str, Any]:
-    """One batch of questions end to end; its parts land atomically, so a retry is safe."""
-    tables, stats = pipeline.process_batch(settings, queries, run_id, batch)
-    # When these rows were computed: the serving table's created_at for the batch's questions.
-    stats.update(batch=batch, computed_at=datetime.now(UTC).isoformat())
-    runstore.write_batch(run_dir, batch, tables, stats, attempt=1)
-    return stats
-
-
 def _recompute(
-    settings: Settings, run_dir: Path, run_id: str, queries: list[Query], corpus_hash: str
+    settings: Settings, run_dir: UPath, run_id: str, queries: list[Query], corpus_hash: str
 ) -> dict[str, datetime]:
-    """Run the questions as one run in `run_dir`; qid -> when its batch finished."""
+    """Run the questions as one run in `run_dir`; qid -> when its batch was reranked."""
     started = time.perf_counter()
     size = settings.run.query_batch_size
     batches = [queries[i : i + size] for i in range(0, len(queries), size)]
@@ -56,19 +43,23 @@ def _recompute(
         labels_missing_docs=0,
     )
     manifest = {**start_manifest(settings, run_id, inputs, len(batches)), "kind": "faq"}
-    runstore.write_json(manifest, run_dir / "manifest.json")
-    prepare_reranker(settings.reranker)
-    stats = [faq_batch(settings, run_dir, run_id, b, qs) for b, qs in enumerate(batches)]
+    storage.write_json(manifest, run_dir / "manifest.json")
+    for b, qs in enumerate(batches):
+        prefect_tasks.retrieve_batch(settings, run_dir, b, qs)
+    rerank_stage(settings, run_dir, attempt=1)
     counts = prefect_tasks.merge_parts(run_dir, len(batches), run_labels(settings, run_id))
+    stats = runstore.batch_stats(run_dir, len(batches))
     complete_manifest(
         manifest,
         stats,
         {f"{k}_rows": v for k, v in counts.items()},
         {"wall_this_attempt": round(time.perf_counter() - started, 4)},
     )
-    runstore.write_json(manifest, run_dir / "manifest.json")
+    storage.write_json(manifest, run_dir / "manifest.json")
+    # A stage from before batches were stamped: the time the stage was done.
+    done = datetime.now(UTC).isoformat()
     return {
-        q.qid: datetime.fromisoformat(s["computed_at"])
+        q.qid: datetime.fromisoformat(s.get("reranked_at") or done)
         for s, qs in zip(stats, batches, strict=True)
         for q in qs
     }
@@ -106,11 +97,11 @@ def faq_precompute(
         failed: list[str] = []
         run_dir = None
         if plan.todo:
-            run_dir = runstore.new_run_dir(out / "runs", run_id)
+            run_dir = runstore.new_run_dir(settings.run.runs_root, run_id)
             computed_at = _recompute(settings, run_dir, run_id, plan.todo, corpus_hash)
             texts = {d.doc_id: d.full_text for d in load_corpus(settings.dataset.corpus)}
             computed = faq.computed_rows(
-                pq.read_table(run_dir / "reranked.parquet"),
+                storage.read_parquet(run_dir / "reranked.parquet"),
                 plan,
                 texts,
                 run_id,

@@ -8,21 +8,21 @@ run Failed, naming the metric, the delta and the worst queries.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from upath import UPath
 
 from config.settings import Settings
 from flows.rerank_batch import rerank_batch
-from tasks import prefect_tasks, regression, report, runstore
+from tasks import prefect_tasks, regression, report, storage
 from tasks.loaders import load_qrels
 
 
-def _artifact(run_id: str, verdict: regression.Verdict, files: dict[str, Path]) -> str:
+def _artifact(run_id: str, verdict: regression.Verdict, files: dict[str, UPath]) -> str:
     status = "passed" if verdict.passed else "**FAILED**"
-    links = "\n".join(f"- [{name}]({path.resolve().as_uri()})" for name, path in files.items())
+    links = "\n".join(f"- [{name}]({storage.uri(path)})" for name, path in files.items())
     return f"# Nightly regression: run {run_id} {status}\n\n{verdict.markdown()}\n\n{links}\n"
 
 
@@ -37,7 +37,7 @@ def nightly_regression(
     result = rerank_batch(profile=profile, overrides=overrides)
     manifest = result["manifest"]
     settings = Settings.model_validate(manifest["config"])
-    run_dir = Path(result["run_dir"])
+    run_dir = storage.location(result["run_dir"], settings.run.storage_options)
     if result["metrics"] is None:
         raise ValueError(
             f"profile '{profile}': the regression set needs labels (dataset.labels is unset)"
@@ -48,7 +48,7 @@ def nightly_regression(
     pinned = baseline_run_id or settings.regression.baseline_run
     baseline = regression.resolve_baseline(runs_root, settings.profile, manifest, pinned)
     verdict = prefect_tasks.judge(baseline, run_dir, qrels, settings)
-    runstore.write_json(verdict.to_dict(), run_dir / regression.REGRESSION_FILE)
+    storage.write_json(verdict.to_dict(), run_dir / regression.REGRESSION_FILE)
 
     files = prefect_tasks.write_plots(run_dir, qrels, result["metrics"], settings)
     files["report"] = report.write_report(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -11,11 +10,10 @@ from prefect.artifacts import create_table_artifact
 
 from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
-from flows.rerank_gpu import rerank_gpu
-from tasks import costs, metrics, prefect_tasks, runstore
+from flows.rerank_gpu import rerank_stage
+from tasks import costs, metrics, prefect_tasks, runstore, storage
 from tasks.indexing import require_index
 from tasks.inputs import load_inputs
-from tasks.rerankers.ratelimit import prefect_server_configured
 
 
 def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id: str | None):
@@ -24,42 +22,23 @@ def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id:
     if resume_run_id is None:
         run_id = runstore.new_run_id()
         return settings, run_id, runstore.new_run_dir(settings.run.runs_root, run_id), None
-    ignored = sorted(k for k in overrides or {} if k != "run.runs_root")
+    # Where the run lives is needed to find it; everything else comes from its manifest.
+    ignored = sorted(
+        k for k in overrides or {} if k != "run.runs_root" and not k.startswith("run.storage_")
+    )
     if ignored:
         get_run_logger().warning(
             "resuming %s with the settings it started with; ignored: %s", resume_run_id, ignored
         )
     run_dir = runstore.find_run(settings.run.runs_root, resume_run_id)
-    manifest = runstore.read_json(run_dir / "manifest.json")
+    manifest = storage.read_json(run_dir / "manifest.json")
+    # Where the run is now wins (it may have been moved, or its store's endpoint changed): the
+    # rerank stage is sent there.
+    run = manifest["config"]["run"]
+    run.update(
+        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
+    )
     return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
-
-
-def rerank_stage(settings: Settings, run_dir: Path, attempt: int) -> None:
-    """The rerank stage: on the `run.rerank_deployment` worker when a Prefect server is
-    configured (the hand-off is the run directory), else in this process."""
-    target = settings.run.rerank_deployment
-    if target and prefect_server_configured():
-        from prefect.deployments import run_deployment
-
-        # A subflow of this run: waits for it; the GPU worker reads and writes run_dir.
-        child = run_deployment(
-            target, parameters={"run_dir": str(run_dir.resolve()), "attempt": attempt}
-        )
-        state = child.state
-        if state is None or not state.is_completed():
-            name = state.name if state else "no state"
-            message = state.message if state else ""
-            raise RuntimeError(
-                f"rerank stage {target} (flow run {child.name}) ended {name}: {message}"
-            )
-        return
-    if target:
-        get_run_logger().warning(
-            "run.rerank_deployment=%s needs a Prefect server (PREFECT_API_URL): "
-            "reranking in this process",
-            target,
-        )
-    rerank_gpu(run_dir=str(run_dir), attempt=attempt)
 
 
 def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
@@ -102,7 +81,7 @@ def rerank_batch(
         manifest["hashes"]["labels"] = inputs.labels_hash  # metrics use the labels as now
         manifest["attempts"] = manifest.get("attempts", 1) + 1
         manifest["status"] = "running"
-    runstore.write_json(manifest, run_dir / "manifest.json")
+    storage.write_json(manifest, run_dir / "manifest.json")
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]
     # Failed queries are retried from the hits part too (runs from before the two stages lack it).
@@ -155,7 +134,7 @@ def rerank_batch(
     )
     manifest["cost"] = costs.run_cost_summary(run_dir, settings.costs)
     if results is not None:
-        runstore.write_json({"run": labels, **results}, run_dir / "metrics.json")
+        storage.write_json({"run": labels, **results}, run_dir / "metrics.json")
         manifest["metrics_summary"] = metrics.headline(results, settings.run.top_k)
         create_table_artifact(
             key="rerank-metrics",
@@ -170,5 +149,5 @@ def rerank_batch(
             ),
         )
         print(metrics.format_table(results))
-    runstore.write_json(manifest, run_dir / "manifest.json")
+    storage.write_json(manifest, run_dir / "manifest.json")
     return {"run_id": run_id, "run_dir": str(run_dir), "metrics": results, "manifest": manifest}

@@ -3,29 +3,43 @@
 It reads the run's retrieved batches (the `hits` parts the retrieval stage wrote under the runs
 root) and writes each batch's candidates, reranked rows, failures and call log beside them; the
 calling flow merges and measures. Deployed on the `gpu` pool, it is the GPU half of a nightly
-run; without a server, `rerank_batch` calls it in-process. Its reranks hold the host's device
-through a Prefect concurrency limit of one, so two flow runs never share a GPU.
+run or FAQ refresh; without a server, the calling flow runs it in-process (`rerank_stage`).
+Its reranks hold the host's device through a Prefect concurrency limit of one, so two flow
+runs never share a GPU.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from upath import UPath
 
 from config.settings import Settings
-from tasks import prefect_tasks, runstore
+from tasks import prefect_tasks, runstore, storage
 from tasks.device import device_slot
+from tasks.rerankers.ratelimit import prefect_server_configured
 from tasks.rerankers.registry import prepare_reranker
 
 
 @flow(name="rerank-gpu", log_prints=True)
-def rerank_gpu(run_dir: str, attempt: int = 1) -> dict[str, Any]:
-    """Rerank every retrieved batch of the run not yet reranked, and retry failed queries."""
+def rerank_gpu(
+    run_dir: str, attempt: int = 1, storage_options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Rerank every retrieved batch of the run not yet reranked, and retry failed queries.
+
+    `run_dir` is a local path or a URL; `storage_options` are the fsspec options of a URL
+    (the run's `run.storage_options`: they are needed to read its manifest).
+    """
     logger = get_run_logger()
-    path = Path(run_dir)
-    manifest = runstore.read_json(path / "manifest.json")
+    path = storage.location(run_dir, storage_options)
+    if not (path / "manifest.json").exists():
+        raise FileNotFoundError(
+            f"{path}: no run here; the rerank stage's worker must reach the runs root at the "
+            "same path or URL as the retrieval stage's (run.runs_root: a shared filesystem or "
+            "an object store)"
+        )
+    manifest = storage.read_json(path / "manifest.json")
     settings = Settings.model_validate(manifest["config"])
     n = manifest["counts"]["batches"]
     todo = [b for b in range(n) if not runstore.batch_done(path, b)]
@@ -53,3 +67,36 @@ def rerank_gpu(run_dir: str, attempt: int = 1) -> dict[str, Any]:
                     settings, path, manifest["run_id"], b, attempt, retry_qids=qids
                 )
     return {"batches": len(todo), "retried": sum(len(q) for q in retry.values()), "limit": limit}
+
+
+def rerank_stage(settings: Settings, run_dir: UPath, attempt: int) -> None:
+    """Run the rerank stage of `run_dir`: on the `run.rerank_deployment` worker when a Prefect
+    server is configured (the hand-off is the run directory under the runs root), else here."""
+    target = settings.run.rerank_deployment
+    if target and prefect_server_configured():
+        from prefect.deployments import run_deployment
+
+        # A subflow of the calling run: waits for it; the GPU worker reads and writes run_dir.
+        child = run_deployment(
+            target,
+            parameters={
+                "run_dir": str(storage.absolute(run_dir)),
+                "attempt": attempt,
+                "storage_options": settings.run.storage_options,
+            },
+        )
+        state = child.state
+        if state is None or not state.is_completed():
+            name = state.name if state else "no state"
+            message = state.message if state else ""
+            raise RuntimeError(
+                f"rerank stage {target} (flow run {child.name}) ended {name}: {message}"
+            )
+        return
+    if target:
+        get_run_logger().warning(
+            "run.rerank_deployment=%s needs a Prefect server (PREFECT_API_URL): "
+            "reranking in this process",
+            target,
+        )
+    rerank_gpu(run_dir=str(run_dir), attempt=attempt, storage_options=settings.run.storage_options)

@@ -13,29 +13,32 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
+from upath import UPath
 
 from config.settings import METRIC_NAMES, GateMode, GateRule, Stage
+from tasks import storage
 from tasks.metrics import (
     CANDIDATES_FILE,
     DEFAULT_KS,
     NDCG_EPS,
     RERANKED_FILE,
-    _check_ks,
-    _check_run_file,
-    _failed_qids,
+    check_ks,
+    check_run_file,
+    failed_qids,
     parquet_relation,
     per_query_sql,
+    read_parquet_sql,
     register_qrels,
     render_sql,
     sql_string,
 )
+from tasks.storage import PathLike
 from tasks.types import InputError, Qrels
 
 STAGES: tuple[Stage, ...] = ("retrieval", "reranked")
@@ -113,7 +116,7 @@ def paired_permutation_pvalue(
 @dataclass(frozen=True)
 class _Run:
     label: str  # "A" or "B", for messages
-    path: Path
+    path: UPath
     manifest: dict[str, Any]
     run_id: str
     fetch_k: int
@@ -141,12 +144,12 @@ class _Run:
         }
 
 
-def _read_manifest(run_dir: Path) -> dict[str, Any]:
+def _read_manifest(run_dir: UPath) -> dict[str, Any]:
     path = run_dir / MANIFEST_FILE
     if not path.is_file():
         return {}  # an ad-hoc run directory: fetch_k/top_k are read from the files
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(storage.read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if not isinstance(manifest, dict):
@@ -154,7 +157,7 @@ def _read_manifest(run_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def _config_int(manifest: Mapping[str, Any], field: str, where: Path) -> int | None:
+def _config_int(manifest: Mapping[str, Any], field: str, where: UPath) -> int | None:
     value = ((manifest.get("config") or {}).get("run") or {}).get(field)
     if value is None:
         return None
@@ -163,26 +166,26 @@ def _config_int(manifest: Mapping[str, Any], field: str, where: Path) -> int | N
     return value
 
 
-def _max_rows_per_query(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+def _max_rows_per_query(con: duckdb.DuckDBPyConnection, path: UPath) -> int:
     sql = (
         "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n "
-        f"FROM read_parquet({sql_string(str(path))}) GROUP BY qid)"
+        f"FROM {read_parquet_sql(path)} GROUP BY qid)"
     )
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
 
 
-def _distinct_qids(con: duckdb.DuckDBPyConnection, path: Path) -> frozenset[str]:
-    sql = f"SELECT DISTINCT CAST(qid AS VARCHAR) FROM read_parquet({sql_string(str(path))})"
+def _distinct_qids(con: duckdb.DuckDBPyConnection, path: UPath) -> frozenset[str]:
+    sql = f"SELECT DISTINCT CAST(qid AS VARCHAR) FROM {read_parquet_sql(path)}"
     return frozenset(row[0] for row in con.execute(sql).fetchall())
 
 
-def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: Path) -> _Run:
+def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> _Run:
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: run {label}: run directory not found")
     candidates, reranked = run_dir / CANDIDATES_FILE, run_dir / RERANKED_FILE
-    _check_run_file(con, candidates, _CANDIDATE_COLUMNS)
-    _check_run_file(con, reranked, _RERANKED_COLUMNS)
+    check_run_file(con, candidates, _CANDIDATE_COLUMNS)
+    check_run_file(con, reranked, _RERANKED_COLUMNS)
     manifest = _read_manifest(run_dir)
     where = run_dir / MANIFEST_FILE
     fetch_k = _config_int(manifest, "fetch_k", where) or _max_rows_per_query(con, candidates)
@@ -204,7 +207,7 @@ def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: Path) -> _Run
         top_k=top_k,
         ks=tuple(int(k) for k in ks),
         qids=_distinct_qids(con, candidates),
-        failed=frozenset(_failed_qids(run_dir)),
+        failed=frozenset(failed_qids(run_dir)),
     )
 
 
@@ -239,7 +242,7 @@ def _check_same_queries(a: _Run, b: _Run) -> None:
 
 def _stage_ks(a: _Run, b: _Run, ks: Sequence[int] | None) -> dict[Stage, list[int]]:
     """Cutoffs per stage, as `evaluate_run` picks them, capped by the smaller run."""
-    wanted = _check_ks(ks if ks is not None else (sorted(set(a.ks) | set(b.ks)) or DEFAULT_KS))
+    wanted = check_ks(ks if ks is not None else (sorted(set(a.ks) | set(b.ks)) or DEFAULT_KS))
     fetch_k, top_k = min(a.fetch_k, b.fetch_k), min(a.top_k, b.top_k)
     return {
         "retrieval": sorted({k for k in wanted if k <= fetch_k} | {fetch_k}),
@@ -383,8 +386,8 @@ def _stage_entries(
 
 
 def compare_runs(
-    run_a: Path,
-    run_b: Path,
+    run_a: PathLike,
+    run_b: PathLike,
     qrels: Qrels,
     *,
     ks: Sequence[int] | None = None,
@@ -400,10 +403,11 @@ def compare_runs(
     """
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    con = duckdb.connect()
+    path_a, path_b = storage.location(run_a), storage.location(run_b)
+    con = storage.connect_duckdb(path_a, path_b)
     try:
-        a = _load_run(con, "A", Path(run_a))
-        b = _load_run(con, "B", Path(run_b))
+        a = _load_run(con, "A", path_a)
+        b = _load_run(con, "B", path_b)
         _check_same_queries(a, b)
         stage_ks = _stage_ks(a, b, ks)
         used, counts = _paired_qrels(qrels, a, b)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import duckdb
+from upath import UPath
 
 from config.settings import CostSettings, Settings
+from tasks import storage
 from tasks.calllog import CALLS_FILE
 from tasks.metrics import render_sql, sql_string
+from tasks.storage import PathLike
 from tasks.types import InputError
 
 DOCUMENTS_PER_SEARCH_UNIT = 100
@@ -39,28 +40,31 @@ COLUMNS = (
 )
 
 
-def call_log_paths(runs_root: Path, run_ids: Sequence[str] = ()) -> list[Path]:
+def call_log_paths(runs_root: PathLike, run_ids: Sequence[str] = ()) -> list[UPath]:
     """The calls.parquet of the given runs, or of every run under runs_root."""
+    runs_root = storage.location(runs_root)
     if run_ids:
         paths = []
         for run_id in run_ids:
-            matches = sorted(runs_root.glob(f"run_date=*/run_id={run_id}/{CALLS_FILE}"))
+            pattern = f"run_date=*/run_id={run_id}/{CALLS_FILE}"
+            matches = sorted(runs_root.glob(pattern), key=str)
             if not matches:
                 raise InputError(f"{runs_root}: no call log for run '{run_id}' ({CALLS_FILE})")
             paths.extend(matches)
         return paths
-    paths = sorted(runs_root.glob(f"run_date=*/run_id=*/{CALLS_FILE}"))
+    paths = sorted(runs_root.glob(f"run_date=*/run_id=*/{CALLS_FILE}"), key=str)
     if not paths:
         raise InputError(f"{runs_root}: no runs with a call log ({CALLS_FILE}) found")
     return paths
 
 
-def run_costs(paths: Sequence[Path], prices: CostSettings, queries_per_day: int) -> list[dict]:
+def run_costs(paths: Sequence[PathLike], prices: CostSettings, queries_per_day: int) -> list[dict]:
     """One row per (run, backend, model): cost, per 1,000 queries, percentiles, projection."""
+    located = [storage.location(p) for p in paths]
     relation = "SELECT * FROM read_parquet([{}], union_by_name = true)".format(
-        ", ".join(sql_string(str(p)) for p in paths)
+        ", ".join(sql_string(storage.sql_path(p)) for p in located)
     )
-    con = duckdb.connect()
+    con = storage.connect_duckdb(*located)
     try:
         cursor = con.execute(
             render_sql("costs", calls=relation),
@@ -155,10 +159,10 @@ def format_costs(rows: Sequence[dict], queries_per_day: int) -> str:
     return "\n".join(lines)
 
 
-def run_cost_summary(run_dir: Path, prices: CostSettings) -> dict[str, Any] | None:
+def run_cost_summary(run_dir: PathLike, prices: CostSettings) -> dict[str, Any] | None:
     """A run's `cost` manifest block (what its calls cost, p95 call latency); None without a
     call log. The nightly trend and the cost/latency gate read it from there."""
-    path = Path(run_dir) / CALLS_FILE
+    path = storage.location(run_dir) / CALLS_FILE
     if not path.exists():
         return None
     rows = run_costs([path], prices, queries_per_day=1)

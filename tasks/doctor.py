@@ -6,6 +6,7 @@ Each check is a plain function returning a Check; one failing does not stop the 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,19 +106,28 @@ def check_prefect(settings: Settings) -> Check:
 
 
 def check_runs_root(settings: Settings) -> Check:
+    from tasks import storage
+
     root = settings.run.runs_root
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=root, prefix=".doctor-"):
-            pass
-    except OSError as exc:
+        if storage.is_local(root):
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=root, prefix=".doctor-"):
+                pass
+        else:
+            # An object is written and deleted: the workers need both rights on the store.
+            probe = root / f".doctor-{secrets.token_hex(4)}"
+            storage.write_bytes(probe, b"rerankflow doctor")
+            probe.unlink()
+    except Exception as exc:  # any storage error (OSError, botocore, auth) is the finding
         return Check(
             "runs root",
             "FAIL",
-            f"{root} is not writable: {exc}",
-            "set run.runs_root to a directory every worker can write",
+            f"{root} is not writable: {type(exc).__name__}: {exc}",
+            "set run.runs_root to a directory or URL every worker can write (credentials "
+            "for a URL come from the environment, options from run.storage_options)",
         )
-    return Check("runs root", "ok", f"{root.resolve()} writable")
+    return Check("runs root", "ok", f"{storage.absolute(root)} writable")
 
 
 _FIXES = {

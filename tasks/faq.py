@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from config.settings import Settings
-from tasks.runstore import write_json
+from tasks import storage
 from tasks.types import InputError, Query
 
 log = logging.getLogger(__name__)
@@ -81,11 +81,19 @@ def normalize_query(text: str) -> str:
 
 
 def serving_dir(settings: Settings, faq_dir: str | Path | None = None) -> Path:
-    """Where the table lives: `faq_dir` if given, else `faq.dir`, else beside the runs root
-    (`<runs>/../faq`)."""
+    """Where the table lives: `faq_dir` if given, else `faq.dir`, else beside a local runs root
+    (`<runs>/../faq`). It is a local directory: apps open its DuckDB file read-only."""
     if faq_dir is not None:
         return Path(faq_dir)
-    return settings.faq.dir or settings.run.runs_root.parent / "faq"
+    if settings.faq.dir is not None:
+        return settings.faq.dir
+    root = settings.run.runs_root
+    if not storage.is_local(root):
+        raise ValueError(
+            f"faq.dir is unset and run.runs_root is {root}: set faq.dir (or --faq-dir) to a "
+            "local directory for the serving table (apps open its DuckDB file)"
+        )
+    return Path(root).parent / "faq"
 
 
 def model_name(settings: Settings) -> str:
@@ -378,7 +386,7 @@ def publish(faq_dir: Path, table: pa.Table, manifest: Mapping[str, Any]) -> None
     finally:
         for path in (tmp_parquet, tmp_db, tmp_db.with_name(tmp_db.name + ".wal")):
             path.unlink(missing_ok=True)
-    write_json(dict(manifest), faq_dir / MANIFEST_FILE)
+    storage.write_json(dict(manifest), faq_dir / MANIFEST_FILE)
 
 
 # --------------------------------------------------------------------------- serving

@@ -19,15 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from config.settings import METRIC_NAMES
+from tasks import storage
 from tasks.runstore import FAILED_FILE
+from tasks.storage import PathLike
 from tasks.types import InputError, Qrels
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
@@ -59,11 +59,16 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def parquet_relation(path: Path, score_column: str) -> str:
+def read_parquet_sql(path: PathLike) -> str:
+    """`read_parquet('...')` for a run file (a URL needs `storage.connect_duckdb`)."""
+    return f"read_parquet({sql_string(storage.sql_path(storage.location(path)))})"
+
+
+def parquet_relation(path: PathLike, score_column: str) -> str:
     """SQL for a (qid, doc_id, score) relation read from a run Parquet file."""
     if not score_column.isidentifier():
         raise ValueError(f"bad column name: {score_column!r}")
-    return f"SELECT qid, doc_id, {score_column} AS score FROM read_parquet({sql_string(str(path))})"
+    return f"SELECT qid, doc_id, {score_column} AS score FROM {read_parquet_sql(path)}"
 
 
 def register_qrels(con: duckdb.DuckDBPyConnection, qrels: Qrels) -> None:
@@ -79,7 +84,7 @@ def register_qrels(con: duckdb.DuckDBPyConnection, qrels: Qrels) -> None:
     con.register("qrels", table)
 
 
-def _check_ks(ks: Iterable[int]) -> list[int]:
+def check_ks(ks: Iterable[int]) -> list[int]:
     out = sorted({int(k) for k in ks})
     if not out or out[0] < 1:
         raise InputError(f"cutoffs must be positive integers, got {list(ks)!r}")
@@ -95,7 +100,7 @@ def per_query(
     con: duckdb.DuckDBPyConnection, run_relation_sql: str, ks: Sequence[int]
 ) -> dict[str, dict[int, dict[str, float]]]:
     """Per-query metrics: qid -> k -> metric name -> value, for every labelled query."""
-    rows = con.execute(per_query_sql(run_relation_sql), {"ks": _check_ks(ks)}).fetchall()
+    rows = con.execute(per_query_sql(run_relation_sql), {"ks": check_ks(ks)}).fetchall()
     out: dict[str, dict[int, dict[str, float]]] = {}
     for qid, k, *values in rows:
         out.setdefault(qid, {})[int(k)] = dict(zip(METRIC_NAMES, map(float, values), strict=True))
@@ -106,10 +111,10 @@ def _aggregate(
     con: duckdb.DuckDBPyConnection, per_query_relation: str, ks: Sequence[int]
 ) -> dict[str, float]:
     sql = render_sql("aggregate", per_query=per_query_relation)
-    rows = con.execute(sql, {"ks": _check_ks(ks)}).fetchall()
+    rows = con.execute(sql, {"ks": check_ks(ks)}).fetchall()
     found = {int(k): values for k, *values in rows}
     out: dict[str, float] = {}
-    for k in _check_ks(ks):
+    for k in check_ks(ks):
         # No labelled queries at all: every mean is 0, as trec_eval's would be.
         values = found.get(k, [0.0] * len(METRIC_NAMES))
         for name, value in zip(METRIC_NAMES, values, strict=True):
@@ -128,27 +133,27 @@ def ranking_metrics(
     return _aggregate(con, f"({per_query_sql(run_relation_sql)})", ks)
 
 
-def _check_run_file(con: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[str]) -> None:
-    if not path.is_file():
+def check_run_file(con: duckdb.DuckDBPyConnection, path: PathLike, columns: Sequence[str]) -> None:
+    """A clear error when a run file is missing or lacks a column the SQL reads."""
+    if not storage.location(path).is_file():
         raise InputError(f"{path}: run file not found")
-    described = con.execute(
-        f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(path))})"
-    ).fetchall()
+    described = con.execute(f"DESCRIBE SELECT * FROM {read_parquet_sql(path)}").fetchall()
     present = {row[0] for row in described}
     for column in columns:
         if column not in present:
             raise InputError(f"{path}: field {column!r}: missing column")
 
 
-def _failed_qids(run_dir: Path) -> set[str]:
-    path = run_dir / FAILED_FILE
+def failed_qids(run_dir: PathLike) -> set[str]:
+    """Queries whose rerank failed (the run's failed.parquet; none when it has none)."""
+    path = storage.location(run_dir) / FAILED_FILE
     if not path.is_file():
         return set()
-    return set(pq.read_table(path, columns=["qid"]).column("qid").to_pylist())
+    return set(storage.read_parquet(path, columns=["qid"]).column("qid").to_pylist())
 
 
 def evaluate_run(
-    run_dir: Path,
+    run_dir: PathLike,
     qrels: Qrels,
     fetch_k: int,
     top_k: int,
@@ -162,20 +167,20 @@ def evaluate_run(
     """
     if top_k < 1 or fetch_k < top_k:
         raise InputError(f"need 1 <= top_k <= fetch_k, got top_k={top_k} fetch_k={fetch_k}")
-    ks = _check_ks(ks)
-    run_dir = Path(run_dir)
+    ks = check_ks(ks)
+    run_dir = storage.location(run_dir)
     # Queries whose rerank failed have no reranked list: leave them out of both sides.
-    failed = _failed_qids(run_dir)
+    failed = failed_qids(run_dir)
     qrels = {qid: judged for qid, judged in qrels.items() if qid not in failed}
     candidates = run_dir / CANDIDATES_FILE
     reranked = run_dir / RERANKED_FILE
     retrieval_ks = sorted({k for k in ks if k <= fetch_k} | {fetch_k})
     reranked_ks = [k for k in ks if k <= top_k]
 
-    con = duckdb.connect()
+    con = storage.connect_duckdb(run_dir)
     try:
-        _check_run_file(con, candidates, _CANDIDATE_COLUMNS)
-        _check_run_file(con, reranked, _RERANKED_COLUMNS)
+        check_run_file(con, candidates, _CANDIDATE_COLUMNS)
+        check_run_file(con, reranked, _RERANKED_COLUMNS)
         register_qrels(con, qrels)
         retrieval_rel = parquet_relation(candidates, "retrieval_score")
         reranked_rel = parquet_relation(reranked, "rerank_score")
@@ -191,14 +196,16 @@ def evaluate_run(
         counts = con.execute(render_sql("query_counts", run=retrieval_rel)).fetchone()
         assert counts is not None
         in_run, labelled, unlabelled, missing = (int(c) for c in counts)
-        diag_sql = render_sql("diagnostics", retrieval="pq_retrieval", reranked="pq_reranked")
+        # Relations, not bare table names: DuckDB 2 rejects `FROM (table)`.
+        retrieval_pq, reranked_pq = "SELECT * FROM pq_retrieval", "SELECT * FROM pq_reranked"
+        diag_sql = render_sql("diagnostics", retrieval=retrieval_pq, reranked=reranked_pq)
         diag_row = con.execute(
             diag_sql, {"top_k": top_k, "fetch_k": fetch_k, "eps": NDCG_EPS}
         ).fetchone()
         assert diag_row is not None
         diag = dict(zip([d[0] for d in con.description or []], diag_row, strict=True))
-        retrieval = _aggregate(con, "pq_retrieval", retrieval_ks)
-        reranked_metrics = _aggregate(con, "pq_reranked", reranked_ks) if reranked_ks else {}
+        retrieval = _aggregate(con, retrieval_pq, retrieval_ks)
+        reranked_metrics = _aggregate(con, reranked_pq, reranked_ks) if reranked_ks else {}
     finally:
         con.close()
 

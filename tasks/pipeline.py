@@ -115,11 +115,3 @@ def rerank(
         },
     }
     return BatchTables(candidates, reranked, failed, calls), stats
-
-
-def process_batch(
-    settings: Settings, queries: Sequence[Query], run_id: str = "", batch: int = 0
-) -> tuple[BatchTables, dict[str, Any]]:
-    """Both stages for one batch in this process (the FAQ precompute's unit of work)."""
-    hits, seconds = retrieve(settings, queries)
-    return rerank(settings, queries, hits, run_id, batch, seconds)

@@ -4,7 +4,7 @@ Matplotlib runs headless: figures are built as `Figure` objects on an Agg canvas
 pyplot, so there is no display, no global figure registry to leak, and nothing to close. Each
 plot is drawn under matplotlib's default style (a user's matplotlibrc cannot change the bytes)
 and saved without a "Software" stamp, so the same inputs give the same PNG. Every file is
-written beside its destination and renamed over it: readers see the old plot or the new one.
+written atomically (`tasks.storage`): readers see the old plot or the new one.
 
 Recall values come from the project's metric SQL (`tasks.metrics.ranking_metrics` over
 `per_query.sql`), so a curve point at k equals `evaluate_run`'s recall@k.
@@ -12,32 +12,32 @@ Recall values come from the project's metric SQL (`tasks.metrics.ranking_metrics
 
 from __future__ import annotations
 
+import io
 import json
 import math
-import os
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
+from upath import UPath
 
+from tasks import storage
 from tasks.metrics import (
     CANDIDATES_FILE,
     RERANKED_FILE,
-    _check_run_file,
-    _failed_qids,
+    check_run_file,
+    failed_qids,
     parquet_relation,
     ranking_metrics,
     register_qrels,
 )
+from tasks.storage import PathLike
 from tasks.types import InputError, Qrels
 
 MANIFEST_FILE = "manifest.json"
@@ -55,52 +55,39 @@ _MIN_LABEL_WIDTH = 0.07
 
 
 @contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path`, renamed over it only when the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # pid and thread in the name: concurrent writers (Prefect task threads) never share a temp.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-@contextmanager
-def _png_figure(out_path: Path, size: tuple[float, float]) -> Iterator[Figure]:
+def _png_figure(out_path: UPath, size: tuple[float, float]) -> Iterator[Figure]:
     """A figure to draw on; saved atomically as a PNG at `out_path` when the block ends."""
     # Default style: the output must not depend on the machine's matplotlibrc.
     with matplotlib.style.context("default"):
         fig = Figure(figsize=size, dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         yield fig
-        with atomic_output(out_path) as tmp:
-            # No "Software" chunk: the bytes then depend on the inputs alone.
-            fig.savefig(tmp, format="png", metadata={"Software": None})
+        png = io.BytesIO()
+        # No "Software" chunk: the bytes then depend on the inputs alone.
+        fig.savefig(png, format="png", metadata={"Software": None})
+    storage.write_bytes(out_path, png.getvalue())
 
 
 # --------------------------------------------------------------------------- run files
 
 
-def read_manifest(run_dir: Path) -> dict[str, Any]:
+def read_manifest(run_dir: PathLike) -> dict[str, Any]:
     """The run's manifest.json as a dict; a clear error when it is missing or not an object."""
-    path = Path(run_dir) / MANIFEST_FILE
+    path = storage.location(run_dir) / MANIFEST_FILE
     if not path.is_file():
         raise InputError(f"{path}: manifest not found")
     return _read_json_object(path)
 
 
-def read_metrics(run_dir: Path) -> dict[str, Any] | None:
+def read_metrics(run_dir: PathLike) -> dict[str, Any] | None:
     """The run's metrics.json, or None for a run without labels (the flow writes none)."""
-    path = Path(run_dir) / METRICS_FILE
+    path = storage.location(run_dir) / METRICS_FILE
     return _read_json_object(path) if path.is_file() else None
 
 
-def _read_json_object(path: Path) -> dict[str, Any]:
+def _read_json_object(path: UPath) -> dict[str, Any]:
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        obj = json.loads(storage.read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if not isinstance(obj, dict):
@@ -108,7 +95,7 @@ def _read_json_object(path: Path) -> dict[str, Any]:
     return obj
 
 
-def run_setting(manifest: Mapping[str, Any], field: str, where: Path) -> int:
+def run_setting(manifest: Mapping[str, Any], field: str, where: PathLike) -> int:
     """A positive integer from the manifest's config.run (fetch_k, top_k)."""
     value = ((manifest.get("config") or {}).get("run") or {}).get(field)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -116,11 +103,11 @@ def run_setting(manifest: Mapping[str, Any], field: str, where: Path) -> int:
     return value
 
 
-def run_id_of(manifest: Mapping[str, Any], run_dir: Path) -> str:
-    return str(manifest.get("run_id") or Path(run_dir).name.removeprefix("run_id="))
+def run_id_of(manifest: Mapping[str, Any], run_dir: PathLike) -> str:
+    return str(manifest.get("run_id") or storage.location(run_dir).name.removeprefix("run_id="))
 
 
-def created_at_of(manifest: Mapping[str, Any], where: Path) -> datetime:
+def created_at_of(manifest: Mapping[str, Any], where: PathLike) -> datetime:
     """The manifest's created_at as an aware datetime (naive stamps are taken as UTC)."""
     raw = manifest.get("created_at")
     try:
@@ -133,19 +120,19 @@ def created_at_of(manifest: Mapping[str, Any], where: Path) -> datetime:
 # --------------------------------------------------------------------------- recall curves
 
 
-def recall_curve_data(run_dir: Path, qrels: Qrels) -> dict[str, Any]:
+def recall_curve_data(run_dir: PathLike, qrels: Qrels) -> dict[str, Any]:
     """Mean recall@k for k = 1..fetch_k (retrieval) and k = 1..top_k (reranked).
 
     Same queries and conventions as `evaluate_run` (queries whose rerank failed are left out of
     both sides), so each point equals the recall@k that `evaluate_run` reports at that k.
     Returns {"run_id", "fetch_k", "top_k", "retrieval": {k: recall}, "reranked": {k: recall}}.
     """
-    run_dir = Path(run_dir)
+    run_dir = storage.location(run_dir)
     manifest = read_manifest(run_dir)
     where = run_dir / MANIFEST_FILE
     fetch_k = run_setting(manifest, "fetch_k", where)
     top_k = run_setting(manifest, "top_k", where)
-    failed = _failed_qids(run_dir)
+    failed = failed_qids(run_dir)
     qrels = {qid: judged for qid, judged in qrels.items() if qid not in failed}
     files = {
         "retrieval": (run_dir / CANDIDATES_FILE, "retrieval_score", fetch_k),
@@ -156,11 +143,11 @@ def recall_curve_data(run_dir: Path, qrels: Qrels) -> dict[str, Any]:
         "fetch_k": fetch_k,
         "top_k": top_k,
     }
-    con = duckdb.connect()
+    con = storage.connect_duckdb(run_dir)
     try:
         register_qrels(con, qrels)
         for stage, (path, score_column, depth) in files.items():
-            _check_run_file(con, path, ("qid", "doc_id", score_column))
+            check_run_file(con, path, ("qid", "doc_id", score_column))
             ks = range(1, depth + 1)
             means = ranking_metrics(con, parquet_relation(path, score_column), ks)
             out[stage] = {k: means[f"recall@{k}"] for k in ks}
@@ -170,14 +157,14 @@ def recall_curve_data(run_dir: Path, qrels: Qrels) -> dict[str, Any]:
 
 
 def plot_recall_curves(
-    run_dir: Path, qrels: Qrels, out_path: Path, *, data: Mapping[str, Any] | None = None
-) -> Path:
+    run_dir: PathLike, qrels: Qrels, out_path: PathLike, *, data: Mapping[str, Any] | None = None
+) -> UPath:
     """Recall@k curves, retrieval vs reranked, as a PNG at `out_path`.
 
     `data` is `recall_curve_data(run_dir, qrels)` when the caller has it already.
     """
     data = data if data is not None else recall_curve_data(run_dir, qrels)
-    out_path = Path(out_path)
+    out_path = storage.location(out_path)
     with _png_figure(out_path, (8.0, 4.8)) as fig:
         ax = fig.add_subplot()
         for stage in STAGES:
@@ -216,11 +203,11 @@ def plot_recall_curves(
 
 def plot_headroom(
     metrics: Mapping[str, Any],
-    out_path: Path,
+    out_path: PathLike,
     *,
     fetch_k: int | None = None,
     top_k: int | None = None,
-) -> Path:
+) -> UPath:
     """One stacked bar: queries already right / fixable by reranking / not in top fetch_k.
 
     Fractions are metrics["diagnostics"]["headroom"] (of the evaluated queries, judged on the
@@ -237,7 +224,7 @@ def plot_headroom(
         (f"not in {fetch}", headroom.get("not_retrieved")),
     ]
     evaluated = (metrics.get("queries") or {}).get("evaluated")
-    out_path = Path(out_path)
+    out_path = storage.location(out_path)
     with _png_figure(out_path, (8.0, 2.4)) as fig:
         ax = fig.add_subplot()
         left = 0.0
@@ -261,18 +248,19 @@ def plot_headroom(
 # --------------------------------------------------------------------------- trend
 
 
-def latest_runs(runs_root: Path, n: int, profile: str | None = None) -> list[Path]:
+def latest_runs(runs_root: PathLike, n: int, profile: str | None = None) -> list[UPath]:
     """The last `n` completed runs under `runs_root` by manifest created_at, oldest first.
 
     `profile` keeps only runs whose manifest names that profile (nightly trends compare like
-    with like). Runs still running or failed are skipped.
+    with like). Runs still running or failed are skipped, and so are FAQ refreshes (their
+    questions are not the regression set).
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    found: list[tuple[datetime, str, Path]] = []
-    for path in Path(runs_root).glob(f"run_date=*/run_id=*/{MANIFEST_FILE}"):
+    found: list[tuple[datetime, str, UPath]] = []
+    for path in storage.location(runs_root).glob(f"run_date=*/run_id=*/{MANIFEST_FILE}"):
         manifest = _read_json_object(path)
-        if manifest.get("status") != "completed":
+        if manifest.get("status") != "completed" or manifest.get("kind") == "faq":
             continue
         if profile is not None and manifest.get("profile") != profile:
             continue
@@ -291,7 +279,7 @@ def _cost_per_1k(manifest: Mapping[str, Any]) -> float | None:
     return float(value)
 
 
-def trend_data(runs: Sequence[Path]) -> list[dict[str, Any]]:
+def trend_data(runs: Sequence[PathLike]) -> list[dict[str, Any]]:
     """One dict per run, oldest first: identity, created_at, metrics and cost per 1k queries.
 
     Keys: run_id, run_dir, created_at (aware datetime), profile, backend, model,
@@ -299,7 +287,7 @@ def trend_data(runs: Sequence[Path]) -> list[dict[str, Any]]:
     cost_per_1k_queries (None when the manifest has no `cost.per_1k_queries`).
     """
     points = []
-    for run_dir in map(Path, runs):
+    for run_dir in map(storage.location, runs):
         manifest = read_manifest(run_dir)
         metrics = read_metrics(run_dir) or {}
         reranker = (manifest.get("config") or {}).get("reranker") or {}
@@ -331,13 +319,13 @@ def _series(points: Sequence[Mapping[str, Any]], pick: Any) -> tuple[list[dateti
 
 
 def plot_trend(
-    runs: Sequence[Path],
-    out_path: Path,
+    runs: Sequence[PathLike],
+    out_path: PathLike,
     metrics: tuple[str, str] = ("reranked", "recall@10"),
     *,
     baseline: bool = True,
     title: str | None = None,
-) -> Path:
+) -> UPath:
     """A metric over runs (x = manifest created_at) and, when known, cost per 1,000 queries.
 
     `metrics` is (stage, metric@k) read from each run's metrics.json. With `baseline`, a
@@ -352,7 +340,7 @@ def plot_trend(
         raise InputError("plot_trend: no runs to plot")
     lines = [stage, "retrieval"] if baseline and stage == "reranked" else [stage]
     costs = _series(points, lambda p: p["cost_per_1k_queries"])
-    out_path = Path(out_path)
+    out_path = storage.location(out_path)
     with _png_figure(out_path, (8.0, 6.0 if costs[0] else 4.2)) as fig:
         axes = fig.subplots(2 if costs[0] else 1, 1, sharex=True, squeeze=False)[:, 0]
         ax = axes[0]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from upath import UPath
 
 from config.settings import Settings
 from tasks import indexing, metrics, pipeline, regression, runstore
@@ -19,7 +20,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
 
 
 @task(name="retrieve-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def retrieve_batch(settings: Settings, run_dir: Path, batch: int, queries: list[Query]) -> int:
+def retrieve_batch(settings: Settings, run_dir: UPath, batch: int, queries: list[Query]) -> int:
     """Embed and retrieve one batch; its hits part is the hand-off to the rerank stage."""
     hits, seconds = pipeline.retrieve(settings, queries)
     runstore.write_hits(run_dir, batch, queries, hits, seconds)
@@ -29,7 +30,7 @@ def retrieve_batch(settings: Settings, run_dir: Path, batch: int, queries: list[
 @task(name="rerank-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
 def rerank_batch_part(
     settings: Settings,
-    run_dir: Path,
+    run_dir: UPath,
     run_id: str,
     batch: int,
     attempt: int,
@@ -41,19 +42,20 @@ def rerank_batch_part(
     if retry_qids is not None:
         seconds = {}  # a retry does not retrieve again: its stats add rerank time only
     tables, stats = pipeline.rerank(settings, queries, hits, run_id, batch, seconds)
-    stats["batch"] = batch
+    # When these rows were computed (the FAQ table's created_at for the batch's questions).
+    stats.update(batch=batch, reranked_at=datetime.now(UTC).isoformat())
     write = runstore.write_batch if retry_qids is None else runstore.write_retry
     write(run_dir, batch, tables, stats, attempt)
     return stats
 
 
 @task(name="merge-parts", cache_policy=NO_CACHE)
-def merge_parts(run_dir: Path, n_batches: int, labels: dict[str, str]) -> dict[str, int]:
+def merge_parts(run_dir: UPath, n_batches: int, labels: dict[str, str]) -> dict[str, int]:
     return runstore.merge_parts(run_dir, n_batches, labels)
 
 
 @task(name="evaluate-run", cache_policy=NO_CACHE)
-def evaluate(run_dir: Path, qrels: Qrels, settings: Settings) -> dict[str, Any]:
+def evaluate(run_dir: UPath, qrels: Qrels, settings: Settings) -> dict[str, Any]:
     return metrics.evaluate_run(
         run_dir, qrels, fetch_k=settings.run.fetch_k, top_k=settings.run.top_k, ks=settings.run.ks
     )
@@ -61,13 +63,13 @@ def evaluate(run_dir: Path, qrels: Qrels, settings: Settings) -> dict[str, Any]:
 
 @task(name="compare-with-baseline", cache_policy=NO_CACHE)
 def judge(
-    baseline: regression.Baseline, run_dir: Path, qrels: Qrels, settings: Settings
+    baseline: regression.Baseline, run_dir: UPath, qrels: Qrels, settings: Settings
 ) -> regression.Verdict:
     return regression.judge(baseline, run_dir, qrels, settings.regression)
 
 
 @task(name="plot-run", cache_policy=NO_CACHE)
 def write_plots(
-    run_dir: Path, qrels: Qrels, results: dict[str, Any], settings: Settings
-) -> dict[str, Path]:
+    run_dir: UPath, qrels: Qrels, results: dict[str, Any], settings: Settings
+) -> dict[str, UPath]:
     return regression.write_plots(run_dir, qrels, results, settings)

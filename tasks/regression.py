@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from upath import UPath
+
 from config.settings import GateMode, RegressionSettings, Settings
-from tasks import plots, runstore
+from tasks import plots, runstore, storage
 from tasks.compare import (
     GateCheck,
     GateResult,
@@ -23,6 +24,7 @@ from tasks.compare import (
     evaluate_ops_gate,
     format_comparison,
 )
+from tasks.storage import PathLike
 from tasks.types import Qrels
 
 BASELINES_DIR = "baselines"
@@ -39,24 +41,24 @@ class RegressionDetected(RuntimeError):
     """The gate tripped: the flow run ends Failed with this message."""
 
 
-def baseline_path(runs_root: Path, profile: str) -> Path:
-    return Path(runs_root) / BASELINES_DIR / f"{profile}.json"
+def baseline_path(runs_root: PathLike, profile: str) -> UPath:
+    return storage.location(runs_root) / BASELINES_DIR / f"{profile}.json"
 
 
-def read_baseline(runs_root: Path, profile: str) -> dict[str, Any] | None:
+def read_baseline(runs_root: PathLike, profile: str) -> dict[str, Any] | None:
     path = baseline_path(runs_root, profile)
     if not path.exists():
         return None
-    pointer = runstore.read_json(path)
+    pointer = storage.read_json(path)
     if not isinstance(pointer, dict) or not isinstance(pointer.get("run_id"), str):
         raise ValueError(f"{path}: not a baseline pointer (needs a 'run_id' string)")
     return pointer
 
 
-def promote(runs_root: Path, profile: str, manifest: dict[str, Any], reason: str) -> Path:
+def promote(runs_root: PathLike, profile: str, manifest: dict[str, Any], reason: str) -> UPath:
     """Make the run the profile's baseline (atomic: readers see the old pointer or the new)."""
     path = baseline_path(runs_root, profile)
-    runstore.write_json(
+    storage.write_json(
         {
             "run_id": manifest["run_id"],
             "query_set": manifest["hashes"]["query_set"],
@@ -70,13 +72,13 @@ def promote(runs_root: Path, profile: str, manifest: dict[str, Any], reason: str
 
 @dataclass
 class Baseline:
-    run_dir: Path | None
+    run_dir: UPath | None
     # Why there is none, or where it came from: shown in the report.
     note: str
 
 
 def resolve_baseline(
-    runs_root: Path, profile: str, manifest: dict[str, Any], pinned: str | None
+    runs_root: PathLike, profile: str, manifest: dict[str, Any], pinned: str | None
 ) -> Baseline:
     """The run to compare with: a pinned id (must exist), else the profile's pointer."""
     if pinned:
@@ -172,10 +174,12 @@ def failed_queries_gate(manifest: dict[str, Any], mode: GateMode) -> GateResult:
     return GateResult(passed=mode == "warn" or not tripped, mode=mode, checks=(check,))
 
 
-def judge(baseline: Baseline, run_dir: Path, qrels: Qrels, settings: RegressionSettings) -> Verdict:
+def judge(
+    baseline: Baseline, run_dir: PathLike, qrels: Qrels, settings: RegressionSettings
+) -> Verdict:
     """Compare the run with its baseline and apply the quality, cost/latency and failed-query
     gates (the last one also without a baseline)."""
-    manifest = runstore.read_json(Path(run_dir) / "manifest.json")
+    manifest = storage.read_json(storage.location(run_dir) / "manifest.json")
     failed = failed_queries_gate(manifest, settings.mode)
     if baseline.run_dir is None:
         return Verdict(baseline, gates=[failed])
@@ -188,7 +192,7 @@ def judge(baseline: Baseline, run_dir: Path, qrels: Qrels, settings: RegressionS
     )
     quality = evaluate_gate(comparison, settings.rules, mode=settings.mode)
     ops = evaluate_ops_gate(
-        ops_figures(runstore.read_json(baseline.run_dir / "manifest.json")),
+        ops_figures(storage.read_json(baseline.run_dir / "manifest.json")),
         ops_figures(manifest),
         settings.ops_thresholds,
         mode=settings.ops_mode,
@@ -197,11 +201,11 @@ def judge(baseline: Baseline, run_dir: Path, qrels: Qrels, settings: RegressionS
 
 
 def write_plots(
-    run_dir: Path, qrels: Qrels, metrics: dict[str, Any], settings: Settings
-) -> dict[str, Path]:
+    run_dir: PathLike, qrels: Qrels, metrics: dict[str, Any], settings: Settings
+) -> dict[str, UPath]:
     """The run's PNGs beside its Parquet: recall@k curves, headroom, and the profile's trend
     over its last `regression.trend_runs` completed runs (this one included)."""
-    run_dir = Path(run_dir)
+    run_dir = storage.location(run_dir)
     out = {name: run_dir / file for name, file in PLOT_FILES.items()}
     plots.plot_recall_curves(run_dir, qrels, out["recall_curves"])
     plots.plot_headroom(

@@ -20,9 +20,11 @@ from typing import Any
 import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from upath import UPath
 
-from tasks import plots
+from tasks import plots, storage
 from tasks.metrics import DEFAULT_KS, _fmt, diagnostic_lines, evaluate_run, table_rows
+from tasks.storage import PathLike
 from tasks.types import Qrels
 
 TEMPLATE = "report.html.j2"
@@ -52,7 +54,7 @@ def _png_data_uri(path: Path) -> str:
 
 
 def _run_metrics(
-    run_dir: Path, qrels: Qrels | None, manifest: Mapping[str, Any]
+    run_dir: UPath, qrels: Qrels | None, manifest: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     """The run's recorded metrics.json; computed from `qrels` only when the run has none."""
     recorded = plots.read_metrics(run_dir)
@@ -69,7 +71,7 @@ def _run_metrics(
     )
 
 
-def _header(run_dir: Path, manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _header(run_dir: UPath, manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs describing the run, in display order."""
     config = manifest.get("config") or {}
     reranker = config.get("reranker") or {}
@@ -108,11 +110,11 @@ def _table(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def _figures(
-    run_dir: Path,
+    run_dir: UPath,
     qrels: Qrels | None,
     manifest: Mapping[str, Any],
     metrics: Mapping[str, Any] | None,
-    trend_runs: Sequence[Path] | None,
+    trend_runs: Sequence[PathLike] | None,
 ) -> list[dict[str, str]]:
     """Each plot as {"id", "title", "alt", "src"} with the PNG inlined as a data URI."""
     where = run_dir / plots.MANIFEST_FILE
@@ -144,14 +146,14 @@ def _figures(
 
 
 def render_report(
-    run_dir: Path,
+    run_dir: PathLike,
     qrels: Qrels | None,
     comparison_markdown: str | None = None,
     *,
-    trend_runs: Sequence[Path] | None = None,
+    trend_runs: Sequence[PathLike] | None = None,
 ) -> str:
     """The report's HTML text (see `write_report`)."""
-    run_dir = Path(run_dir)
+    run_dir = storage.location(run_dir)
     manifest = plots.read_manifest(run_dir)
     metrics = _run_metrics(run_dir, qrels, manifest)
     context = {
@@ -170,13 +172,13 @@ def render_report(
 
 
 def write_report(
-    run_dir: Path,
+    run_dir: PathLike,
     qrels: Qrels | None,
-    out_path: Path,
+    out_path: PathLike,
     comparison_markdown: str | None = None,
     *,
-    trend_runs: Sequence[Path] | None = None,
-) -> Path:
+    trend_runs: Sequence[PathLike] | None = None,
+) -> UPath:
     """Write the run's self-contained HTML report to `out_path` (atomically) and return it.
 
     Metrics are the run's metrics.json (what the flow and the gate saw); only a run without one
@@ -185,7 +187,6 @@ def write_report(
     comparison_markdown`) becomes a comparison section; `trend_runs` adds a trend plot.
     """
     html = render_report(run_dir, qrels, comparison_markdown, trend_runs=trend_runs)
-    out_path = Path(out_path)
-    with plots.atomic_output(out_path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
+    out_path = storage.location(out_path)
+    storage.write_text(out_path, html)
     return out_path

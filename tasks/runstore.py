@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from upath import UPath
 
 from tasks.calllog import CALLS_FILE, CALLS_SCHEMA
+from tasks.storage import PathLike, location, read_json, read_parquet, write_json, write_parquet
 from tasks.types import Query
 from tasks.vectorstore import Hit
 
@@ -72,53 +71,30 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-def new_run_dir(runs_root: Path, run_id: str, now: datetime | None = None) -> Path:
+def new_run_dir(runs_root: UPath, run_id: str, now: datetime | None = None) -> UPath:
     now = now or datetime.now(UTC)
-    return runs_root / f"run_date={now:%Y-%m-%d}" / f"run_id={run_id}"
+    return location(runs_root) / f"run_date={now:%Y-%m-%d}" / f"run_id={run_id}"
 
 
-def find_run(runs_root: Path, run_id: str) -> Path:
-    matches = sorted(runs_root.glob(f"run_date=*/run_id={run_id}"))
+def find_run(runs_root: UPath, run_id: str) -> UPath:
+    matches = sorted(location(runs_root).glob(f"run_date=*/run_id={run_id}"), key=str)
     if not matches:
         raise FileNotFoundError(f"no run '{run_id}' under {runs_root}")
     return matches[0]
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write beside, then rename: a crash leaves the old file or none, never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-
-
-def write_json(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def part_path(run_dir: Path, batch: int, kind: str) -> Path:
+def part_path(run_dir: PathLike, batch: int, kind: str) -> UPath:
     suffix = "json" if kind == "stats" else "parquet"
-    return run_dir / PARTS / f"batch-{batch:05d}.{kind}.{suffix}"
+    return location(run_dir) / PARTS / f"batch-{batch:05d}.{kind}.{suffix}"
 
 
-def calls_part_path(run_dir: Path, batch: int, attempt: int) -> Path:
+def calls_part_path(run_dir: PathLike, batch: int, attempt: int) -> UPath:
     # One file per run attempt: calls of an attempt that died were still made (and billed).
-    return run_dir / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}.parquet"
+    return location(run_dir) / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}.parquet"
 
 
 def write_hits(
-    run_dir: Path,
+    run_dir: PathLike,
     batch: int,
     queries: Sequence[Query],
     hits: Sequence[Sequence[Hit]],
@@ -138,15 +114,15 @@ def write_hits(
     write_parquet(table, part_path(run_dir, batch, "hits"))
 
 
-def hits_done(run_dir: Path, batch: int) -> bool:
+def hits_done(run_dir: PathLike, batch: int) -> bool:
     return part_path(run_dir, batch, "hits").exists()
 
 
 def read_hits(
-    run_dir: Path, batch: int, only: Collection[str] | None = None
+    run_dir: PathLike, batch: int, only: Collection[str] | None = None
 ) -> tuple[list[Query], list[list[Hit]], dict[str, float]]:
     """Queries (in batch order), their hits, and the retrieval seconds; `only` keeps some qids."""
-    table = pq.read_table(part_path(run_dir, batch, "hits"))
+    table = read_parquet(part_path(run_dir, batch, "hits"))
     seconds = json.loads((table.schema.metadata or {}).get(_SECONDS_KEY, b"{}"))
     queries: dict[str, Query] = {}
     hits: dict[str, list[Hit]] = {}
@@ -162,18 +138,18 @@ def read_hits(
     return list(queries.values()), [hits[q] for q in queries], seconds
 
 
-def batch_done(run_dir: Path, batch: int) -> bool:
+def batch_done(run_dir: PathLike, batch: int) -> bool:
     # The reranked part is written last, so its presence means the whole batch landed.
     return part_path(run_dir, batch, "reranked").exists()
 
 
-def failed_qids(run_dir: Path, batch: int) -> list[str]:
+def failed_qids(run_dir: PathLike, batch: int) -> list[str]:
     path = part_path(run_dir, batch, "failed")
-    return pq.read_table(path).column("qid").to_pylist() if path.exists() else []
+    return read_parquet(path).column("qid").to_pylist() if path.exists() else []
 
 
 def write_batch(
-    run_dir: Path, batch: int, tables: BatchTables, stats: dict[str, Any], attempt: int
+    run_dir: PathLike, batch: int, tables: BatchTables, stats: dict[str, Any], attempt: int
 ) -> None:
     write_parquet(tables.candidates, part_path(run_dir, batch, "candidates"))
     write_parquet(tables.calls, calls_part_path(run_dir, batch, attempt))
@@ -187,7 +163,7 @@ def _without(table: pa.Table, qids: list[str]) -> pa.Table:
 
 
 def write_retry(
-    run_dir: Path, batch: int, tables: BatchTables, stats: dict[str, Any], attempt: int
+    run_dir: PathLike, batch: int, tables: BatchTables, stats: dict[str, Any], attempt: int
 ) -> None:
     """Fold a retry of a batch's failed queries into its parts.
 
@@ -195,7 +171,7 @@ def write_retry(
     failed although it has rows, and the next retry replaces those rows (a cache hit).
     """
     retried = tables.candidates.column("qid").unique().to_pylist()
-    old = {k: pq.read_table(part_path(run_dir, batch, k)) for k in ("candidates", "reranked")}
+    old = {k: read_parquet(part_path(run_dir, batch, k)) for k in ("candidates", "reranked")}
     write_parquet(
         pa.concat_tables([_without(old["candidates"], retried), tables.candidates]),
         part_path(run_dir, batch, "candidates"),
@@ -211,6 +187,7 @@ def write_retry(
         "failed_queries": tables.failed.num_rows,
         "cache_hits": before.get("cache_hits", 0) + stats["cache_hits"],
         "cache_misses": before.get("cache_misses", 0) + stats["cache_misses"],
+        "reranked_at": stats.get("reranked_at", before.get("reranked_at")),
         "seconds": {
             **before["seconds"],
             **{k: before["seconds"].get(k, 0.0) + v for k, v in stats["seconds"].items()},
@@ -220,9 +197,9 @@ def write_retry(
     write_parquet(tables.failed, part_path(run_dir, batch, "failed"))
 
 
-def read_failed(run_dir: Path) -> dict[str, str]:
+def read_failed(run_dir: PathLike) -> dict[str, str]:
     """qid -> reason for the merged run's failed queries."""
-    table = pq.read_table(run_dir / FAILED_FILE)
+    table = read_parquet(location(run_dir) / FAILED_FILE)
     return dict(
         zip(table.column("qid").to_pylist(), table.column("reason").to_pylist(), strict=True)
     )
@@ -232,7 +209,7 @@ def _labelled(table: pa.Table, labels: dict[str, str]) -> pa.Table:
     return table.replace_schema_metadata({f"rerankflow.{k}": v for k, v in labels.items()})
 
 
-def merge_parts(run_dir: Path, n_batches: int, labels: dict[str, str]) -> dict[str, int]:
+def merge_parts(run_dir: PathLike, n_batches: int, labels: dict[str, str]) -> dict[str, int]:
     """Concatenate every batch's parts, in batch order, into the run's Parquet files.
 
     `labels` (run id, backend, models) go into each file's key-value metadata, so a file
@@ -246,17 +223,17 @@ def merge_parts(run_dir: Path, n_batches: int, labels: dict[str, str]) -> dict[s
     )
     for kind, schema in kinds:
         paths = [part_path(run_dir, b, kind) for b in range(n_batches)]
-        tables = [pq.read_table(p) for p in paths if p.exists()]
+        tables = [read_parquet(p) for p in paths if p.exists()]
         table = pa.concat_tables(tables) if tables else schema.empty_table()
-        write_parquet(_labelled(table, labels), run_dir / f"{kind}.parquet")
+        write_parquet(_labelled(table, labels), location(run_dir) / f"{kind}.parquet")
         counts[kind] = table.num_rows
-    call_parts = sorted((run_dir / PARTS).glob("batch-*.calls.a*.parquet"))
-    calls = pa.concat_tables([pq.read_table(p) for p in call_parts]) if call_parts else None
+    call_parts = sorted((location(run_dir) / PARTS).glob("batch-*.calls.a*.parquet"), key=str)
+    calls = pa.concat_tables([read_parquet(p) for p in call_parts]) if call_parts else None
     calls = calls if calls is not None else CALLS_SCHEMA.empty_table()
-    write_parquet(_labelled(calls, labels), run_dir / CALLS_FILE)
+    write_parquet(_labelled(calls, labels), location(run_dir) / CALLS_FILE)
     counts["calls"] = calls.num_rows
     return counts
 
 
-def batch_stats(run_dir: Path, n_batches: int) -> list[dict[str, Any]]:
+def batch_stats(run_dir: PathLike, n_batches: int) -> list[dict[str, Any]]:
     return [read_json(part_path(run_dir, b, "stats")) for b in range(n_batches)]

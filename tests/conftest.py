@@ -95,3 +95,44 @@ def read_artifact(key: str) -> dict:
         )
     assert found, f"no artifact with key {key!r}"
     return found[0].model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- object store
+
+# moto's server speaks S3's wire protocol; it accepts any credentials, but botocore needs some.
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "rerankflow-test",
+    "AWS_SECRET_ACCESS_KEY": "rerankflow-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3-compatible server on 127.0.0.1 (moto), shared by the session: its URL."""
+    from moto.server import ThreadedMotoServer
+
+    for key, value in S3_ENV.items():
+        os.environ.setdefault(key, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_runs(s3_endpoint, request) -> tuple[str, dict]:
+    """A fresh bucket for one test: (runs root URL, storage options)."""
+    import re
+    import secrets
+
+    from tasks import storage
+
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    bucket = f"{name}-{secrets.token_hex(3)}"
+    options = {"endpoint_url": s3_endpoint}
+    storage.location(f"s3://{bucket}", options).fs.mkdir(bucket)
+    return f"s3://{bucket}/runs", options

@@ -360,7 +360,6 @@ def test_lookup_db_opens_read_only_and_no_temp_files_remain(indexed, tmp_path):
         "faq.duckdb",
         "faq.json",
         "faq.parquet",
-        "runs",
     ]
     with duckdb.connect(str(faq_dir / faq.DB_FILE), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM faq").fetchone() == (80,)

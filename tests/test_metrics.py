@@ -380,9 +380,7 @@ def test_failed_queries_are_left_out_of_both_sides(tmp_path: Path) -> None:
 
     qrels = _hand_case(tmp_path)
     # qD was the query reranking made worse; as a failure it must not count at all.
-    pq.write_table(
-        pa.table({"qid": ["qD"], "reason": ["HTTP 503"]}), tmp_path / "failed.parquet"
-    )
+    pq.write_table(pa.table({"qid": ["qD"], "reason": ["HTTP 503"]}), tmp_path / "failed.parquet")
     result = evaluate_run(tmp_path, qrels, fetch_k=4, top_k=2, ks=(1, 2, 3))
     assert result["queries"]["failed_rerank"] == 1
     assert result["queries"]["evaluated"] == 5

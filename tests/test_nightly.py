@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.index_corpus import index_corpus
 from flows.nightly_regression import nightly_regression
-from tasks import regression, runstore
+from tasks import regression, storage
 
 from .conftest import profile_overrides, read_artifact
 
@@ -54,13 +54,13 @@ def test_gate_passes_equal_runs_and_trips_on_a_planted_regression(
         path = Path(first["files"][name])
         assert path.parent == run_dir and path.read_bytes()[:8] == PNG_MAGIC
     assert "<html" in (run_dir / "report.html").read_text()
-    manifest = runstore.read_json(run_dir / "manifest.json")
+    manifest = storage.read_json(run_dir / "manifest.json")
     assert manifest["cost"]["per_1k_queries"] >= 0 and manifest["cost"]["latency_p95_s"] > 0
 
     # The same set on the same settings: equal quality, the gate passes and promotes.
     second = nightly_regression(profile="demo", overrides=overrides)
     assert second["passed"] and second["baseline"] == f"last passing run {first['run_id']}"
-    verdict = runstore.read_json(Path(second["run_dir"]) / regression.REGRESSION_FILE)
+    verdict = storage.read_json(Path(second["run_dir"]) / regression.REGRESSION_FILE)
     quality = verdict["gates"][0]
     assert [c["metric"] for c in quality["checks"]] == ["recall@5", "ndcg@10", "recall@20"]
     assert all(c["delta"] == pytest.approx(0.0, abs=1e-12) for c in quality["checks"])
@@ -84,7 +84,7 @@ def test_gate_passes_equal_runs_and_trips_on_a_planted_regression(
     failed_dirs = [
         p.parent
         for p in runs_root.glob("run_date=*/run_id=*/regression.json")
-        if not runstore.read_json(p)["passed"]
+        if not storage.read_json(p)["passed"]
     ]
     assert len(failed_dirs) == 1
     failed_markdown = read_artifact("nightly-regression")["data"]

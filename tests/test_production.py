@@ -1,6 +1,8 @@
 """The production topology end to end: a real `prefect server start`, `cpu` and `gpu` pools with
-a process worker each, `prefect deploy --all`, and a nightly run whose rerank stage is handed to
-the gpu pool through the run directory. Every process started here is stopped by pid."""
+a process worker each, `prefect deploy --all`, and a nightly run and an FAQ refresh whose rerank
+stages are handed to the gpu pool. The workers share nothing but the Prefect server and the runs
+root, which is an S3 bucket (moto's S3-compatible server on 127.0.0.1, through s3fs). Every
+process started here is stopped by pid."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from .conftest import REPO, assert_metrics_close, profile_overrides
+from tasks import storage
+
+from .conftest import REPO, S3_ENV, SAMPLE, assert_metrics_close, profile_overrides
 
 pytestmark = pytest.mark.slow
 PREFECT = [sys.executable, "-m", "prefect"]
@@ -88,7 +92,22 @@ def flow_runs(api: str) -> list[dict]:
     return response.json()
 
 
-def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder):
+def run_deployment(api: str, name: str, params: dict, env: dict, logs: Path) -> dict:
+    """Trigger a deployment from the CLI and wait for its flow run to end; the run's JSON."""
+    out = check([*PREFECT, "deployment", "run", name, "--params", json.dumps(params)], env)
+    [run_id] = re.findall(r"UUID: ([0-9a-f-]{36})", out)
+    deadline = time.monotonic() + 480
+    while time.monotonic() < deadline:
+        run = httpx.get(f"{api}/flow_runs/{run_id}").json()
+        if run["state_type"] in TERMINAL:
+            break
+        time.sleep(2)
+    worker_logs = "\n".join(p.read_text()[-2500:] for p in sorted(logs.glob("worker-*")))
+    assert run["state_type"] == "COMPLETED", worker_logs
+    return run
+
+
+def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder, s3_runs):
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
@@ -99,10 +118,17 @@ def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder):
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "RERANKFLOW_HOME": str(REPO),
         "HF_HUB_OFFLINE": "1",
+        **S3_ENV,
     }
+    url, options = s3_runs
     overrides = profile_overrides(
         tmp_path,
-        **{"reranker.backend": "cross-encoder", "reranker.model": str(tiny_cross_encoder)},
+        **{
+            "reranker.backend": "cross-encoder",
+            "reranker.model": str(tiny_cross_encoder),
+            "run.runs_root": url,
+            "run.storage_options.endpoint_url": options["endpoint_url"],
+        },
     )
     sets = [a for k, v in overrides.items() for a in ("--set", f"{k}={v}")]
     logs = tmp_path / "logs"
@@ -129,39 +155,44 @@ def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder):
                 logs / f"worker-{pool}.log",
             )
 
-        params = {
-            "profile": "demo",
-            "overrides": {**overrides, "run.rerank_deployment": "rerank-gpu/rerank-gpu"},
-        }
-        out = check(
-            [
-                *PREFECT,
-                "deployment",
-                "run",
-                "nightly-regression/nightly-regression",
-                "--params",
-                json.dumps(params),
-            ],
+        to_gpu = {**overrides, "run.rerank_deployment": "rerank-gpu/rerank-gpu"}
+        nightly = run_deployment(
+            api,
+            "nightly-regression/nightly-regression",
+            {"profile": "demo", "overrides": to_gpu},
             env,
+            logs,
         )
-        [run_id] = re.findall(r"UUID: ([0-9a-f-]{36})", out)
-        deadline = time.monotonic() + 480
-        while time.monotonic() < deadline:
-            nightly = httpx.get(f"{api}/flow_runs/{run_id}").json()
-            if nightly["state_type"] in TERMINAL:
-                break
-            time.sleep(2)
-        worker_logs = "\n".join(p.read_text()[-2500:] for p in sorted(logs.glob("worker-*")))
-        assert nightly["state_type"] == "COMPLETED", worker_logs
+        # A copy of the store: the nightly's flow-run process may still be closing the
+        # original (embedded Qdrant admits one process per path).
+        shutil.copytree(tmp_path / "qdrant", tmp_path / "qdrant-faq")
+        faq_params = {
+            "profile": "demo",
+            "overrides": {
+                **to_gpu,
+                "qdrant.path": str(tmp_path / "qdrant-faq"),
+                "dataset.queries": str(SAMPLE / "labels.jsonl"),
+                "dataset.labels": None,
+            },
+            "faq_dir": str(tmp_path / "faq"),
+        }
+        faq_run = run_deployment(api, "faq-precompute/faq-precompute", faq_params, env, logs)
 
-        # The rerank stage was its own flow run, from the rerank-gpu deployment, on the gpu pool.
+        # Each rerank stage was its own flow run, from the rerank-gpu deployment, on the gpu
+        # pool, a subflow of its caller (the nightly's rerank_batch subflow; the FAQ refresh).
         runs = flow_runs(api)
         stages = [r for r in runs if "run_dir" in r["parameters"]]
-        assert len(stages) == 1, [r["name"] for r in runs]
-        [stage] = stages
-        assert stage["work_pool_name"] == "gpu" and stage["state_type"] == "COMPLETED"
-        assert nightly["work_pool_name"] == "cpu"
-        assert stage["parent_task_run_id"] is not None  # a subflow of the nightly run
+        assert len(stages) == 2, [r["name"] for r in runs]
+        for stage in stages:
+            assert stage["work_pool_name"] == "gpu" and stage["state_type"] == "COMPLETED"
+            assert stage["parent_task_run_id"] is not None
+            assert stage["parameters"]["storage_options"] == options
+            assert stage["parameters"]["run_dir"].startswith(url + "/run_date=")
+        assert nightly["work_pool_name"] == faq_run["work_pool_name"] == "cpu"
+        task_runs = httpx.post(f"{api}/task_runs/filter", json={"limit": 200}).json()
+        parent_flow = {t["id"]: t["flow_run_id"] for t in task_runs}
+        callers = {parent_flow[s["parent_task_run_id"]] for s in stages}
+        assert faq_run["id"] in callers and len(callers) == 2
         # The device limit the stage held exists, with one slot.
         limits = httpx.post(f"{api}/v2/concurrency_limits/filter", json={}).json()
         device = [g for g in limits if g["name"].startswith("rerank-device-")]
@@ -179,9 +210,16 @@ def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder):
             ]
             assert schedules == want
 
-    # Parquet and metrics match an in-process run of the same input.
-    run_dir = Path(stage["parameters"]["run_dir"])
-    assert run_dir.parent.parent == tmp_path / "runs"
+    # Nothing was written to the workers' disks: the hand-off was the bucket.
+    assert not (tmp_path / "runs").exists()
+    faq_table = pq.read_table((tmp_path / "faq" / "faq.parquet").open("rb"))
+    assert faq_table.num_rows == 53 * 10
+
+    # Parquet and metrics match an in-process run of the same input, on a local runs root.
+    stage_dirs = [storage.location(s["parameters"]["run_dir"], options) for s in stages]
+    [run_dir] = [
+        d for d in stage_dirs if storage.read_json(d / "manifest.json").get("kind") != "faq"
+    ]
     local_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
     # A copy of the store: the worker's flow-run process may still be closing the original
     # (embedded Qdrant admits one process per path).
@@ -196,13 +234,13 @@ def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder):
     [local_dir] = (tmp_path / "local-runs").glob("run_date=*/run_id=*")
     for name, rank in (("candidates", "retrieval_rank"), ("reranked", "rank")):
         order = [("qid", "ascending"), (rank, "ascending")]
-        got = pq.read_table(run_dir / f"{name}.parquet").sort_by(order).to_pylist()
+        got = storage.read_parquet(run_dir / f"{name}.parquet").sort_by(order).to_pylist()
         want = pq.read_table(local_dir / f"{name}.parquet").sort_by(order).to_pylist()
         assert [r["doc_id"] for r in got] == [r["doc_id"] for r in want]
         for column in (c for c in got[0] if c.endswith("score")):
             assert [r[column] for r in got] == pytest.approx([r[column] for r in want], abs=1e-5)
-    read = lambda d: json.loads((d / "metrics.json").read_text())  # noqa: E731
-    got_metrics, want_metrics = read(run_dir), read(local_dir)
+    got_metrics = storage.read_json(run_dir / "metrics.json")
+    want_metrics = storage.read_json(local_dir / "metrics.json")
     got_metrics.pop("run"), want_metrics.pop("run")
     assert_metrics_close(got_metrics, want_metrics)
     for proc in procs:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from tasks import plots, runstore
+from tasks import plots, runstore, storage
 from tasks.metrics import evaluate_run, table_rows
 from tasks.report import render_report, write_report
 from tasks.types import Qrels
@@ -88,9 +88,9 @@ def make_run(
         if qid not in failed
     }
     run_dir = runstore.new_run_dir(runs_root, run_id, created_at)
-    runstore.write_parquet(_candidates_table(candidates), run_dir / "candidates.parquet")
-    runstore.write_parquet(_reranked_table(candidates, reranked), run_dir / "reranked.parquet")
-    runstore.write_parquet(
+    storage.write_parquet(_candidates_table(candidates), run_dir / "candidates.parquet")
+    storage.write_parquet(_reranked_table(candidates, reranked), run_dir / "reranked.parquet")
+    storage.write_parquet(
         pa.table({"qid": ["q00"], "reason": ["timeout"]}, schema=runstore.FAILED_SCHEMA),
         run_dir / runstore.FAILED_FILE,
     )
@@ -109,9 +109,9 @@ def make_run(
     }
     if cost is not None:
         manifest["cost"] = {"per_1k_queries": cost}
-    runstore.write_json(manifest, run_dir / "manifest.json")
+    storage.write_json(manifest, run_dir / "manifest.json")
     results = evaluate_run(run_dir, qrels, FETCH_K, TOP_K, KS)
-    runstore.write_json({"run": {"run_id": run_id}, **results}, run_dir / "metrics.json")
+    storage.write_json({"run": {"run_id": run_id}, **results}, run_dir / "metrics.json")
     return run_dir, qrels
 
 

@@ -7,29 +7,35 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
-from tasks import runstore, vectorstore
+from tasks import runstore, storage, vectorstore
 
 from .conftest import SAMPLE, assert_metrics_close, profile_overrides
 
 pytestmark = pytest.mark.slow
 
 
-def _sorted_rows(run_dir: Path, name: str) -> list[dict]:
-    rows = pq.read_table(run_dir / f"{name}.parquet").to_pylist()
+def _sorted_rows(run_dir, name: str) -> list[dict]:
+    rows = storage.read_parquet(run_dir / f"{name}.parquet").to_pylist()
     return sorted(rows, key=lambda r: (r["qid"], r.get("rank") or r["retrieval_rank"]))
 
 
-def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path):
+@pytest.mark.parametrize("where", ["disk", "s3"])
+def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path, s3_runs, where):
     from prefect.settings import PREFECT_API_URL
 
     overrides = profile_overrides(tmp_path, **{"run.query_batch_size": 1})
+    runs_root = storage.location(tmp_path / "runs")
+    if where == "s3":  # the runs root in a bucket; the child gets the endpoint from the options
+        url, options = s3_runs
+        overrides.update(
+            {"run.runs_root": url, "run.storage_options.endpoint_url": options["endpoint_url"]}
+        )
+        runs_root = storage.location(url, options)
     index_corpus(profile="demo", overrides=overrides)
     vectorstore.close_clients()  # the child process needs the embedded store's lock
 
@@ -41,9 +47,8 @@ def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    runs_root = tmp_path / "runs"
     deadline = time.monotonic() + 180
-    done: list[Path] = []
+    done: list = []
     try:
         while time.monotonic() < deadline and len(done) < 3 and child.poll() is None:
             done = list(runs_root.glob("run_date=*/run_id=*/_parts/*.reranked.parquet"))
@@ -53,7 +58,7 @@ def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path)
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     [run_dir] = list(runs_root.glob("run_date=*/run_id=*"))
-    n_batches = runstore.read_json(run_dir / "manifest.json")["counts"]["batches"]
+    n_batches = storage.read_json(run_dir / "manifest.json")["counts"]["batches"]
     finished = [b for b in range(n_batches) if runstore.batch_done(run_dir, b)]
     assert 3 <= len(finished) < n_batches
     assert not (run_dir / "reranked.parquet").exists()
@@ -66,7 +71,7 @@ def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path)
     fresh = rerank_batch(profile="demo", overrides=overrides)
     for name in ("candidates", "reranked"):
         got = _sorted_rows(run_dir, name)
-        want = _sorted_rows(Path(fresh["run_dir"]), name)
+        want = _sorted_rows(storage.location(fresh["run_dir"], runs_root.storage_options), name)
         assert len(got) == len(want) and len({(r["qid"], r["doc_id"]) for r in got}) == len(got)
         # Same rows; scores equal up to float noise between processes (thread pools differ).
         keys = [c for c in got[0] if not c.endswith("score")]

@@ -1,0 +1,194 @@
+"""Where run files live: a local directory, or any fsspec URL (s3://bucket/runs, gs://, az://).
+
+Paths are universal_pathlib `UPath`s: a local path is a `pathlib.Path` (PosixUPath), a URL an
+fsspec-backed path with the same API (`/`, `glob`, `exists`, `read_bytes`). Only writing differs.
+A local file is written beside its destination and renamed over it; an object store has no
+rename, but an upload is atomic by itself (an object appears whole or not at all, whether it
+went up in one PUT or as a multipart upload), so an object is uploaded from memory in one call.
+Either way a reader sees the old file or the new one. Other fsspec filesystems (sftp, hdfs,
+webdav, ...) have neither guarantee and are refused: mount them and give the path instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from upath import UPath
+
+PathLike = str | os.PathLike[str] | UPath
+
+# Object stores (uploads are atomic), with the fsspec backend each needs, for the install hint.
+OBJECT_STORES = {
+    "s3": "s3fs",
+    "s3a": "s3fs",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "az": "adlfs",
+    "abfs": "adlfs",
+    "abfss": "adlfs",
+}
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(ref: PathLike) -> bool:
+    return isinstance(ref, str) and bool(_URL.match(ref))
+
+
+def location(ref: PathLike, storage_options: Mapping[str, Any] | None = None) -> UPath:
+    """A path or URL as a UPath; a UPath keeps its own storage options unless new ones are given.
+
+    `file://` URLs become plain local paths (renamed into place like any local file).
+    """
+    if isinstance(ref, UPath):
+        settled = is_local(ref) or "use_listings_cache" in ref.storage_options
+        if settled and not storage_options:
+            return ref
+        return location(str(ref), storage_options or ref.storage_options)
+    if not is_url(ref):
+        return UPath(os.fspath(ref))
+    scheme = str(ref).split("://", 1)[0].lower()
+    if scheme in ("file", "local"):
+        return UPath(UPath(ref).path)
+    if scheme not in OBJECT_STORES:
+        raise ValueError(
+            f"{ref}: {scheme}:// is neither a local filesystem (files are renamed into place) "
+            f"nor an object store ({', '.join(sorted(OBJECT_STORES))}://, where an upload is "
+            "atomic): mount it and give the path"
+        )
+    # Several processes write one run (the stages run on different workers): a cached
+    # directory listing would hide their files, so listings are always asked for afresh.
+    options = {"use_listings_cache": False, **(storage_options or {})}
+    try:
+        path = UPath(ref, **options)
+        path.fs  # noqa: B018 - instantiates the backend now, so a missing one fails here
+    except ImportError as exc:
+        backend = OBJECT_STORES[scheme]
+        raise ImportError(f"{ref}: needs {backend}: pip install {backend} ({exc})") from None
+    return path
+
+
+def is_local(path: UPath) -> bool:
+    return isinstance(path, Path)
+
+
+def absolute(path: UPath) -> UPath:
+    """What another process can open: an absolute local path, or the URL itself."""
+    return path.resolve() if is_local(path) else path
+
+
+def uri(path: UPath) -> str:
+    """A link to the file: file:// for local paths, the URL otherwise."""
+    return path.resolve().as_uri() if is_local(path) else str(path)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _tmp_name(path: Path) -> Path:
+    # pid and thread in the name: concurrent writers (Prefect task threads) never share a temp.
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
+
+
+def write_bytes(path: PathLike, data: bytes) -> None:
+    """Atomically: a crash leaves the old file or none, never half of one."""
+    path = location(path)
+    if not is_local(path):
+        path.fs.pipe_file(path.path, data)  # one upload: the object appears whole or not at all
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: PathLike, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(obj: Any, path: PathLike) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str))
+
+
+def write_parquet(table: pa.Table, path: PathLike) -> None:
+    path = location(path)
+    if not is_local(path):
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        write_bytes(path, sink.getvalue().to_pybytes())
+        return
+    # Local files are written straight to the temporary name: no copy of the table in memory.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_bytes(path: PathLike) -> bytes:
+    """The whole file; an object in one GET, so its bytes are all of one version."""
+    path = location(path)
+    # (Opening an object as a file pins its ETag, and a version swapped in between two ranged
+    # reads makes that read fail; one whole-object GET is consistent by itself.)
+    return path.read_bytes() if is_local(path) else path.fs.cat_file(path.path)
+
+
+def read_text(path: PathLike) -> str:
+    return read_bytes(path).decode("utf-8")
+
+
+def read_json(path: PathLike) -> Any:
+    return json.loads(read_text(path))
+
+
+def read_parquet(path: PathLike, columns: list[str] | None = None) -> pa.Table:
+    path = location(path)
+    if is_local(path):
+        return pq.read_table(os.fspath(path), columns=columns)
+    return pq.read_table(pa.BufferReader(read_bytes(path)), columns=columns)
+
+
+def sql_path(path: UPath) -> str:
+    """The path as DuckDB's read_parquet takes it (see `connect_duckdb` for URLs)."""
+    return os.fspath(path) if is_local(path) else str(path)
+
+
+def connect_duckdb(*paths: UPath) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that can read the given locations.
+
+    DuckDB reads local files itself; for URLs it is handed the path's fsspec filesystem, so no
+    DuckDB extension (httpfs, which would be downloaded) and no second set of credentials.
+    """
+    con = duckdb.connect()
+    seen: dict[str, Any] = {}
+    for path in paths:
+        if is_local(path):
+            continue
+        # DuckDB routes a URL to the filesystem registered for its scheme: one per scheme.
+        if path.protocol in seen:
+            if seen[path.protocol] is not path.fs:
+                con.close()
+                raise ValueError(
+                    f"{path}: another {path.protocol}:// location with other storage options "
+                    "is read in the same query; copy the runs to one store"
+                )
+            continue
+        seen[path.protocol] = path.fs
+        con.register_filesystem(path.fs)
+    return con
