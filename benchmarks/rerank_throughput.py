@@ -213,7 +213,8 @@ def main() -> None:
         f"device {device_name}, arch {arch}, {'fp16' if cuda else 'fp32'}, "
         f"{n} pairs ({n_queries} queries x {args.pairs}), "
         f"{statistics.mean(real_tokens):.0f} tokens per pair on average, "
-        f"batch_size {args.batch_size}, {args.repeats} repeats (median)"
+        f"batch_size {args.batch_size} (ours: {ours.max_tokens:,} padded tokens a batch), "
+        f"{args.repeats} repeats (median)"
     )
     print(f"FlagReranker.compute_score: {rate_theirs:9.1f} pairs/s")
     print(f"rerankflow PairScorer:      {rate_ours:9.1f} pairs/s")

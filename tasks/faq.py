@@ -57,7 +57,7 @@ FAQ_SCHEMA = pa.schema(
 LOOKUP_COLUMNS = [n for n in FAQ_SCHEMA.names if n != "inputs_hash"]
 
 # Settings that change how fast or where scores are computed, not what they are.
-_RERANKER_OPERATIONAL = {"batch_size", "device", "cache", "cache_dir", "cohere"}
+_RERANKER_OPERATIONAL = {"batch_size", "batch_tokens", "device", "cache", "cache_dir", "cohere"}
 _COHERE_OPERATIONAL = {
     "api_key_secret",
     "requests_per_minute",

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from tasks.rerankers.pair_scoring import PairScorer, plan_batches
+from tasks.rerankers.pair_scoring import (
+    MAX_AUTO_TOKENS,
+    PairScorer,
+    activation_bytes_per_token,
+    auto_token_budget,
+    plan_batches,
+)
 
 WORDS = [
     "export",
@@ -122,3 +128,31 @@ def test_flag_backend_keeps_the_model_where_the_scorer_put_it(tiny_cross_encoder
     gc.collect()
     model_moves = [(a, k) for i, a, k in moves if i == id(backend.scorer.model)]
     assert model_moves and "dtype" in model_moves[-1][1]  # the scorer's move is the last
+
+
+def test_token_budget_from_free_memory():
+    from transformers import XLMRobertaConfig
+
+    # bge-reranker-v2-m3's shape: hidden 1024, feed-forward 4096, 16 heads; fp16, 512 tokens.
+    config = XLMRobertaConfig(hidden_size=1024, intermediate_size=4096, num_attention_heads=16)
+    per_token = activation_bytes_per_token(config, 2, 512)
+    assert per_token == 2 * (8 * 1024 + 4096 + 2 * 16 * 512)
+    assert auto_token_budget(130 * 2**30, per_token, 512) == MAX_AUTO_TOKENS  # an H200: capped
+    assert auto_token_budget(2**30, per_token, 512) == 2**29 // per_token  # half of 1 GiB
+    assert auto_token_budget(2**20, per_token, 512) == 512  # always one full-length pair
+
+
+def test_budget_on_the_cpu_and_when_set(flag, tiny_cross_encoder):
+    from config.settings import RerankerSettings
+    from tasks.rerankers.registry import get_reranker
+
+    assert scorer(flag, batch_size=8, max_length=64).max_tokens == 8 * 64
+    data = pairs(41)
+    small = scorer(flag, max_length=64, max_tokens=64)  # one longest pair a batch
+    np.testing.assert_allclose(
+        small.score(data), scorer(flag, max_length=64).score(data), atol=1e-5
+    )
+    settings = RerankerSettings(
+        backend="flag", model=str(tiny_cross_encoder), device="cpu", batch_tokens=1024
+    )
+    assert get_reranker(settings, None).scorer.max_tokens == 1024

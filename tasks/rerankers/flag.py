@@ -3,7 +3,8 @@
 FlagEmbedding loads the model and tokenizer (hub id or local directory); the scoring loop is
 ours (tasks/rerankers/pair_scoring.py): the same scores as `FlagReranker.compute_score`, faster
 (benchmarks/rerank_throughput.py). On CUDA it runs in fp16 unless `reranker.dtype` says
-otherwise, pinned to one device.
+otherwise, pinned to one device, with batches sized from the device's free memory unless
+`reranker.batch_tokens` sets them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class FlagRerankerBackend(LocalReranker):
         max_length: int,
         device: str | None,
         dtype: str = "auto",
+        batch_tokens: int | None = None,
     ) -> None:
         flag = require("FlagEmbedding", "FlagEmbedding", self.backend)
         self.model = model
@@ -43,6 +45,7 @@ class FlagRerankerBackend(LocalReranker):
             dtype=dtype,
             batch_size=batch_size,
             max_length=max_length,
+            max_tokens=batch_tokens,
         )
 
     def score(

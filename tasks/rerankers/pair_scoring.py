@@ -4,8 +4,9 @@ What it does that FlagReranker.compute_score does not (the benchmark measures th
 - one batched fast-tokenizer call for all pairs (compute_score re-tokenizes pair by pair under
   Transformers 5), with the same truncation: queries to 3/4 of max_length, then only the
   document;
-- batches of pairs of similar length under a token budget (batch_size x max_length padded
-  tokens), so short pairs go many to a batch and padding stays small;
+- batches of pairs of similar length under a token budget, so short pairs go many to a batch
+  and padding stays small; on CUDA the budget is sized from the device's free memory (capped),
+  on the CPU it is batch_size x max_length padded tokens;
 - the next batch is padded (and pinned) on a thread while the device runs the current one, and
   scores stay on the device until the end: one synchronisation per call;
 - a batch that runs out of device memory is split in half and retried (down to one pair),
@@ -21,6 +22,32 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+# A batch of this many padded tokens already keeps a GPU busy: larger ones buy few launches and
+# make an out-of-memory retry costlier. (Not measured on a GPU yet: no device was lent.)
+MAX_AUTO_TOKENS = 65_536
+# Share of the device's free memory one batch's activations may take; the rest is allocator
+# slack, the next batch's copy and whatever else shares the device.
+AUTO_MEMORY_FRACTION = 0.5
+
+
+def activation_bytes_per_token(config: Any, dtype_bytes: int, max_length: int) -> int:
+    """Peak activation bytes per padded token of an encoder forward under inference mode.
+
+    One layer's activations are alive at a time: about 8 hidden-size vectors (q, k, v, attention
+    output, residual, norm), the feed-forward's intermediate vector, and eager attention's
+    scores and probabilities (2 x heads x sequence length).
+    """
+    hidden = int(config.hidden_size)
+    intermediate = int(getattr(config, "intermediate_size", None) or 4 * hidden)
+    heads = int(config.num_attention_heads)
+    return dtype_bytes * (8 * hidden + intermediate + 2 * heads * max_length)
+
+
+def auto_token_budget(free_bytes: int, bytes_per_token: int, max_length: int) -> int:
+    """Padded tokens a batch may hold: a share of free memory, at least one full-length pair."""
+    fits = int(AUTO_MEMORY_FRACTION * free_bytes / max(1, bytes_per_token))
+    return max(max_length, min(MAX_AUTO_TOKENS, fits))
 
 
 def resolve_dtype(requested: str, device: str) -> str:
@@ -63,7 +90,10 @@ class PairScorer:
         batch_size: int = 32,
         max_length: int = 512,
         query_max_length: int | None = None,
+        max_tokens: int | None = None,
     ) -> None:
+        """`max_tokens`: padded tokens a batch; None: on CUDA sized from free memory (once the
+        weights are there), else batch_size x max_length."""
         import torch
 
         self.device = torch.device(device)
@@ -72,7 +102,12 @@ class PairScorer:
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.query_max_length = query_max_length or max_length * 3 // 4
-        self.max_tokens = batch_size * max_length
+        if max_tokens is None and self.device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(self.device)
+            itemsize = torch.tensor([], dtype=self.dtype).element_size()
+            per_token = activation_bytes_per_token(model.config, itemsize, max_length)
+            max_tokens = auto_token_budget(free, per_token, max_length)
+        self.max_tokens = max_tokens or batch_size * max_length
         self._pin = self.device.type == "cuda"
         self._types = "token_type_ids" in getattr(tokenizer, "model_input_names", [])
 

@@ -38,6 +38,7 @@ def get_reranker(settings: RerankerSettings, side_index_dir: Path) -> Reranker:
                 max_length=settings.max_length,
                 device=settings.device,
                 dtype=settings.dtype,
+                batch_tokens=settings.batch_tokens,
             )
         case "cohere":
             from tasks.rerank_cache import RerankCache
