@@ -43,8 +43,14 @@ def _errors() -> tuple[type[BaseException], ...]:
     package or credential missing; a store or query that failed."""
     import duckdb
 
-    errors: list[type[BaseException]] = [ValueError, OSError, KeyError, RuntimeError, ImportError]
-    errors.append(duckdb.Error)
+    errors: list[type[BaseException]] = [
+        ValueError,
+        OSError,
+        KeyError,
+        RuntimeError,
+        ImportError,
+        duckdb.Error,
+    ]
     with suppress(ImportError):
         from botocore.exceptions import BotoCoreError  # s3fs's client, when installed
 

@@ -56,10 +56,8 @@ def _recompute(
         {"wall_this_attempt": round(time.perf_counter() - started, 4)},
     )
     storage.write_json(manifest, run_dir / "manifest.json")
-    # A stage from before batches were stamped: the time the stage was done.
-    done = datetime.now(UTC).isoformat()
     return {
-        q.qid: datetime.fromisoformat(s.get("reranked_at") or done)
+        q.qid: datetime.fromisoformat(s["reranked_at"])
         for s, qs in zip(stats, batches, strict=True)
         for q in qs
     }
