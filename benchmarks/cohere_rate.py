@@ -36,7 +36,7 @@ def main() -> None:
 
     from config.settings import CohereSettings
     from tasks.rerankers.cohere import CohereReranker
-    from tasks.vectorstore import Hit
+    from tasks.types import Hit
 
     server = subprocess.Popen(
         [

@@ -149,7 +149,7 @@ def check_reranker(settings: Settings) -> Check:
     try:
         reranker = get_reranker(r, side_index_dir(settings))
         if hasattr(reranker, "score"):
-            from tasks.vectorstore import Hit
+            from tasks.types import Hit
 
             # A real forward pass on one pair: loading is not enough to know it scores.
             [scores] = reranker.score(["doctor"], [[Hit("d", "a short check document", 0.0)]])

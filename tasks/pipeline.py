@@ -15,8 +15,7 @@ from tasks.calllog import calls_table
 from tasks.indexing import side_index_dir
 from tasks.rerankers.registry import get_reranker
 from tasks.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA, BatchTables
-from tasks.types import Query
-from tasks.vectorstore import Hit
+from tasks.types import Hit, Query
 
 
 def tie_break_order(scores: Sequence[float], doc_ids: Sequence[str]) -> list[int]:

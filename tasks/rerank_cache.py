@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from tasks.runstore import write_parquet
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 CACHE_SCHEMA = pa.schema([("key", pa.string()), ("scores", pa.list_(pa.float64()))])
 

@@ -15,8 +15,7 @@ from upath import UPath
 
 from tasks.calllog import CALLS_FILE, CALLS_SCHEMA
 from tasks.storage import PathLike, location, read_json, read_parquet, write_json, write_parquet
-from tasks.types import Query
-from tasks.vectorstore import Hit
+from tasks.types import Hit, Query
 
 PARTS = "_parts"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tasks.errors import InputError
+
+__all__ = ["Document", "Hit", "InputError", "Qrels", "Query"]
+
 # qid -> doc_id -> graded relevance (trec_eval convention: > 0 is relevant).
 Qrels = dict[str, dict[str, int]]
-
-
-class InputError(ValueError):
-    """Bad user input. The message is one line: `path:line: field 'x': what is wrong`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +28,14 @@ class Document:
 class Query:
     qid: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One retrieved candidate. `group_id` is the source document a chunk belongs to, when the
+    collection has a group key (labels then name groups); None otherwise."""
+
+    doc_id: str
+    text: str
+    score: float
+    group_id: str | None = None

@@ -6,12 +6,12 @@ import atexit
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from qdrant_client import QdrantClient, models
 
 from config.settings import QdrantSettings
+from tasks.types import Hit
 
 # Point ids must be ints or UUIDs; derive a stable UUID from the document id.
 _ID_NAMESPACE = uuid.UUID("6f1d2c3e-8a4b-4c5d-9e0f-a1b2c3d4e5f6")
@@ -21,13 +21,6 @@ _LOCK = threading.Lock()
 
 class IndexMismatchError(RuntimeError):
     """The collection was built with another embedder or dimension."""
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    doc_id: str
-    text: str
-    score: float
 
 
 def point_id(doc_id: str) -> str:

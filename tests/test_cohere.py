@@ -13,7 +13,7 @@ from tasks import costs
 from tasks.rerank_cache import RerankCache
 from tasks.rerankers.cohere import CohereAuthError, CohereReranker, retry_after_seconds
 from tasks.rerankers.ratelimit import leaky_bucket
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 from .cohere_server import CohereTestServer
 

@@ -11,7 +11,7 @@ from config.settings import RerankerSettings
 from tasks import lexical
 from tasks.rerankers.base import flatten, scatter
 from tasks.rerankers.registry import get_reranker
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 QUERIES = ["how do I export a notebook to pdf", "reset password with sso"]
 CANDIDATES = [

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 
 @dataclass

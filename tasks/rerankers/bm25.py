@@ -9,7 +9,7 @@ import numpy as np
 
 from tasks import lexical
 from tasks.rerankers.base import LocalReranker
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 
 def minmax(x: np.ndarray) -> np.ndarray:

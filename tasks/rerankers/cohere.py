@@ -20,7 +20,7 @@ from config.settings import CohereSettings
 from tasks.rerank_cache import RerankCache, cache_key
 from tasks.rerankers.base import RerankResult, call_row, require
 from tasks.rerankers.ratelimit import RequestBudget, prefect_server_configured
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 # Worth another try: rate limited, server-side trouble, or no answer at all (status None).
 RETRYABLE = {408, 429, 500, 502, 503, 504}

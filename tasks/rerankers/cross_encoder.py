@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tasks.rerankers.base import LocalReranker, flatten, require, scatter, score_sorted
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 
 class CrossEncoderReranker(LocalReranker):

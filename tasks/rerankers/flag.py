@@ -16,7 +16,7 @@ import numpy as np
 from tasks.device import resolve_device
 from tasks.rerankers.base import LocalReranker, flatten, require, scatter
 from tasks.rerankers.pair_scoring import PairScorer
-from tasks.vectorstore import Hit
+from tasks.types import Hit
 
 
 class FlagRerankerBackend(LocalReranker):
