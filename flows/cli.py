@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,12 @@ SetOpt = Annotated[
 ]
 
 
+def _settings(profile: str, overrides: dict[str, Any]) -> Any:
+    from config.settings import load_settings
+
+    return load_settings(profile, overrides)
+
+
 def _overrides(sets: list[str] | None, **named: Any) -> dict[str, Any]:
     from config.settings import parse_override
 
@@ -39,17 +46,20 @@ def _overrides(sets: list[str] | None, **named: Any) -> dict[str, Any]:
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    """What a command reports in one line (exit 2) rather than a traceback: bad input; a file,
-    package or credential missing; a store or query that failed."""
+    """What a command reports in one line (exit 2) rather than a traceback: a user's mistake
+    (UserError), a path that is not there or not readable, a store that cannot be reached.
+    Anything else is a bug and keeps its traceback."""
     import duckdb
 
+    from tasks.errors import UserError
+
     errors: list[type[BaseException]] = [
-        ValueError,
-        OSError,
-        KeyError,
-        RuntimeError,
-        ImportError,
-        duckdb.Error,
+        UserError,
+        FileNotFoundError,
+        PermissionError,
+        IsADirectoryError,
+        NotADirectoryError,
+        duckdb.IOException,
     ]
     with suppress(ImportError):
         from botocore.exceptions import BotoCoreError  # s3fs's client, when installed
@@ -58,20 +68,28 @@ def _errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def _fail(exc: BaseException) -> None:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2) from exc
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Run a command's body; a user's mistake becomes one line on stderr and exit 2."""
+    try:
+        yield
+    except _errors() as exc:
+        from tasks.errors import one_line
+
+        typer.secho(f"error: {one_line(exc)}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def index(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
     """Embed the corpus into Qdrant (new or changed documents only); build BM25 stats."""
+    from flows import preflight
     from flows.index_corpus import index_corpus
 
-    try:
-        index_corpus(profile=profile, overrides=_overrides(set_))
-    except _errors() as exc:
-        _fail(exc)
+    with _reported():
+        overrides = _overrides(set_)
+        preflight.check_index(_settings(profile, overrides))
+        index_corpus(profile=profile, overrides=overrides)
 
 
 @app.command()
@@ -106,23 +124,27 @@ def run(
 
     Exits 3 when some queries failed to rerank (the rest are written); --resume retries them.
     """
+    from flows import preflight
     from flows.rerank_batch import rerank_batch
 
-    overrides = _overrides(
-        set_,
-        **{
-            "reranker.backend": reranker,
-            "reranker.model": model,
-            "dataset.queries": queries and str(queries),
-            "dataset.labels": labels and str(labels),
-            "dataset.missing_label_docs": missing_label_docs,
-            "reranker.cache": False if no_cache else None,
-        },
-    )
-    try:
+    with _reported():
+        overrides = _overrides(
+            set_,
+            **{
+                "reranker.backend": reranker,
+                "reranker.model": model,
+                "dataset.queries": queries and str(queries),
+                "dataset.labels": labels and str(labels),
+                "dataset.missing_label_docs": missing_label_docs,
+                "reranker.cache": False if no_cache else None,
+            },
+        )
+        settings = _settings(profile, overrides)
+        if resume:
+            preflight.check_resume(settings, overrides, resume)
+        else:
+            preflight.check_run(settings)
         result = rerank_batch(profile=profile, overrides=overrides, resume_run_id=resume)
-    except _errors() as exc:
-        _fail(exc)
     typer.echo(f"run {result['run_id']} written to {result['run_dir']}")
     failed = result["manifest"]["counts"].get("failed_queries", 0)
     if failed:
@@ -152,11 +174,10 @@ def eval_(
 ) -> None:
     """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
 
-    from config.settings import load_settings
     from tasks import metrics, storage
 
-    try:
-        settings = load_settings(profile, _overrides(set_))
+    with _reported():
+        settings = _settings(profile, _overrides(set_))
         run_dir = _run_dir(settings, run_ref)
         run_conf = storage.read_json(run_dir / "manifest.json")["config"]["run"]
         results = metrics.evaluate_run(
@@ -166,8 +187,6 @@ def eval_(
             top_k=top_k or run_conf["top_k"],
             ks=tuple(run_conf["ks"]),
         )
-    except _errors() as exc:
-        _fail(exc)
     typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
 
 
@@ -200,11 +219,10 @@ def costs(
 ) -> None:
     """Cost per run, per 1,000 queries, per query percentiles, and a projection per day."""
 
-    from config.settings import load_settings
     from tasks import costs as cost_model
 
-    try:
-        settings = load_settings(profile, _overrides(set_))
+    with _reported():
+        settings = _settings(profile, _overrides(set_))
         per_day = queries_per_day or settings.costs.queries_per_day
         if estimate:
             if queries is None:
@@ -217,8 +235,6 @@ def costs(
         else:
             paths = cost_model.call_log_paths(settings.run.runs_root, run_ids or ())
             rows = cost_model.run_costs(paths, settings.costs, per_day)
-    except _errors() as exc:
-        _fail(exc)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
     else:
@@ -259,18 +275,20 @@ def nightly(
     set_: SetOpt = None,
 ) -> None:
     """Run the regression set and gate it against the baseline; exits 4 when the gate trips."""
+    from flows import preflight
     from flows.nightly_regression import nightly_regression
     from tasks.regression import RegressionDetected
 
-    try:
-        result = nightly_regression(
-            profile=profile, overrides=_overrides(set_), baseline_run_id=baseline
-        )
-    except RegressionDetected as exc:
-        typer.secho(f"gate tripped: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(4) from exc
-    except _errors() as exc:
-        _fail(exc)
+    with _reported():
+        overrides = _overrides(set_)
+        preflight.check_nightly(_settings(profile, overrides), baseline)
+        try:
+            result = nightly_regression(
+                profile=profile, overrides=overrides, baseline_run_id=baseline
+            )
+        except RegressionDetected as exc:
+            typer.secho(f"gate tripped: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(4) from None
     promoted = "; promoted to baseline" if result["promoted"] else ""
     typer.echo(f"run {result['run_id']} passed ({result['baseline']}){promoted}")
 
@@ -288,18 +306,15 @@ def compare(
 ) -> None:
     """Compare run B with run A per query, with the profile's gate; exits 4 when it trips."""
 
-    from config.settings import load_settings
     from tasks import regression
 
-    try:
-        settings = load_settings(profile, _overrides(set_))
+    with _reported():
+        settings = _settings(profile, _overrides(set_))
         base = regression.Baseline(_run_dir(settings, run_a), f"run {run_a}")
         candidate = _run_dir(settings, run_b)
         verdict = regression.judge(
             base, candidate, _labels(settings, labels, candidate), settings.regression
         )
-    except _errors() as exc:
-        _fail(exc)
     if as_json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))
     else:
@@ -322,12 +337,11 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
 
-    from config.settings import load_settings
     from tasks import plots, regression, storage
     from tasks.report import write_report
 
-    try:
-        settings = load_settings(profile, _overrides(set_))
+    with _reported():
+        settings = _settings(profile, _overrides(set_))
         run_dir = _run_dir(settings, run_ref)
         verdict = run_dir / regression.REGRESSION_FILE
         markdown = storage.read_json(verdict)["markdown"] if verdict.exists() else None
@@ -343,8 +357,6 @@ def report(
             markdown,
             trend_runs=trend or None,
         )
-    except _errors() as exc:
-        _fail(exc)
     typer.echo(str(path))
 
 
@@ -363,15 +375,15 @@ def faq_precompute_cmd(
     set_: SetOpt = None,
 ) -> None:
     """Rerank new or changed FAQ questions and swap the serving table in atomically."""
+    from flows import preflight
     from flows.faq_precompute import faq_precompute
 
-    overrides = _overrides(set_, **{"dataset.queries": queries and str(queries)})
-    try:
+    with _reported():
+        overrides = _overrides(set_, **{"dataset.queries": queries and str(queries)})
+        preflight.check_faq(_settings(profile, overrides), faq_dir and str(faq_dir))
         result = faq_precompute(
             profile=profile, overrides=overrides, faq_dir=faq_dir and str(faq_dir)
         )
-    except _errors() as exc:
-        _fail(exc)
     if result["failed_qids"]:
         raise typer.Exit(3)
 
@@ -387,14 +399,11 @@ def faq_lookup(
 ) -> None:
     """Print the precomputed top-k for a question (exact match after normalization)."""
 
-    from config.settings import load_settings
     from tasks import faq
 
-    try:
-        settings = load_settings(profile, _overrides(set_))
+    with _reported():
+        settings = _settings(profile, _overrides(set_))
         rows = faq.lookup(faq.serving_dir(settings, faq_dir), question, top_k)
-    except _errors() as exc:
-        _fail(exc)
     if not rows:
         typer.secho(f"no precomputed answer for: {question}", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(1)
@@ -410,13 +419,10 @@ def faq_lookup(
 def doctor(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
     """Check Qdrant, the embedder's dimension, Prefect, the runs root, the reranker and the GPU;
     one line each, with what to do about a failure. Exits 1 when any check fails."""
-    from config.settings import load_settings
     from tasks.doctor import run_checks
 
-    try:
-        settings = load_settings(profile, _overrides(set_))
-    except _errors() as exc:
-        _fail(exc)
+    with _reported():
+        settings = _settings(profile, _overrides(set_))
     checks = run_checks(settings)
     for check in checks:
         typer.echo(check.line())

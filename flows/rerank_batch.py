@@ -10,35 +10,9 @@ from prefect.artifacts import create_table_artifact
 
 from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
+from flows.preflight import check_resume, check_run
 from flows.rerank_gpu import rerank_stage
 from tasks import costs, metrics, prefect_tasks, runstore, storage
-from tasks.indexing import require_index
-from tasks.inputs import load_inputs
-
-
-def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id: str | None):
-    """A resumed run keeps the settings it started with; a new one reads the profile."""
-    settings = load_settings(profile, overrides)
-    if resume_run_id is None:
-        run_id = runstore.new_run_id()
-        return settings, run_id, runstore.new_run_dir(settings.run.runs_root, run_id), None
-    # Where the run lives is needed to find it; everything else comes from its manifest.
-    ignored = sorted(
-        k for k in overrides or {} if k != "run.runs_root" and not k.startswith("run.storage_")
-    )
-    if ignored:
-        get_run_logger().warning(
-            "resuming %s with the settings it started with; ignored: %s", resume_run_id, ignored
-        )
-    run_dir = runstore.find_run(settings.run.runs_root, resume_run_id)
-    manifest = storage.read_json(run_dir / "manifest.json")
-    # Where the run is now wins (it may have been moved, or its store's endpoint changed): the
-    # rerank stage is sent there.
-    run = manifest["config"]["run"]
-    run.update(
-        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
-    )
-    return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
 
 
 def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
@@ -61,26 +35,29 @@ def rerank_batch(
     """Run a query batch through retrieval and reranking; `resume_run_id` finishes a dead run."""
     started = time.perf_counter()
     logger = get_run_logger()
-    settings, run_id, run_dir, manifest = _settings_for(profile, overrides, resume_run_id)
-    inputs = load_inputs(settings)
-    require_index(settings, inputs.corpus_hash)
-    size = settings.run.query_batch_size
-    batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
-
-    if manifest is None:
-        manifest = start_manifest(settings, run_id, inputs, len(batches))
+    settings = load_settings(profile, overrides)
+    if resume_run_id is None:
+        inputs = check_run(settings)
+        run_id = runstore.new_run_id()
+        run_dir = runstore.new_run_dir(settings.run.runs_root, run_id)
+        manifest = None
     else:
-        now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-        changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
-        if changed:
-            # Finishing it would mix batches computed on different inputs in one run.
-            raise ValueError(
-                f"run {run_id}: the {' and '.join(changed)} changed since the run started; "
-                "start a new run instead of resuming"
+        resumed, inputs = check_resume(settings, overrides, resume_run_id)
+        if resumed.ignored:
+            logger.warning(
+                "resuming %s with the settings it started with; ignored: %s",
+                resume_run_id,
+                resumed.ignored,
             )
+        settings, run_id, run_dir = resumed.settings, resume_run_id, resumed.run_dir
+        manifest = resumed.manifest
         manifest["hashes"]["labels"] = inputs.labels_hash  # metrics use the labels as now
         manifest["attempts"] = manifest.get("attempts", 1) + 1
         manifest["status"] = "running"
+    size = settings.run.query_batch_size
+    batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
+    if manifest is None:
+        manifest = start_manifest(settings, run_id, inputs, len(batches))
     storage.write_json(manifest, run_dir / "manifest.json")
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]

@@ -11,6 +11,7 @@ from typing import Any
 
 from config.settings import Settings
 from tasks import embed, lexical, vectorstore
+from tasks.errors import NotReadyError
 from tasks.loaders import dataset_hash, load_corpus
 from tasks.types import Document
 
@@ -43,14 +44,14 @@ def require_index(settings: Settings, corpus_hash: str) -> None:
     built = json.loads(marker.read_text()) if marker.exists() else None
     fix = "run `rerankflow index` with the same profile first"
     if built is None:
-        raise RuntimeError(
+        raise NotReadyError(
             f"{marker}: indexing of '{settings.qdrant.collection}' never finished; {fix}"
         )
     if built["corpus_hash"] != corpus_hash:
-        raise RuntimeError(f"{settings.dataset.corpus} changed since it was indexed; {fix}")
+        raise NotReadyError(f"{settings.dataset.corpus} changed since it was indexed; {fix}")
     now = (settings.embedder.model, settings.embedder.document_prefix)
     if (built.get("embedder"), built.get("document_prefix")) != now:
-        raise RuntimeError(
+        raise NotReadyError(
             f"collection '{settings.qdrant.collection}' was indexed with embedder "
             f"'{built.get('embedder')}', not '{now[0]}' (or another document prefix); {fix}"
         )

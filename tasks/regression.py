@@ -24,6 +24,7 @@ from tasks.compare import (
     evaluate_ops_gate,
     format_comparison,
 )
+from tasks.errors import UserError
 from tasks.storage import PathLike
 from tasks.types import Qrels
 
@@ -37,8 +38,9 @@ PLOT_FILES = {
 }
 
 
-class RegressionDetected(RuntimeError):
-    """The gate tripped: the flow run ends Failed with this message."""
+class RegressionDetected(UserError, RuntimeError):
+    """The gate tripped: the flow run ends Failed with this message (a verdict, not a bug, so
+    it is logged without a traceback)."""
 
 
 def baseline_path(runs_root: PathLike, profile: str) -> UPath:

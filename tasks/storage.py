@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
 
+from tasks.errors import InputError, NotReadyError, SettingsError
+
 PathLike = str | os.PathLike[str] | UPath
 
 # Object stores (uploads are atomic), with the fsspec backend each needs, for the install hint.
@@ -59,7 +61,7 @@ def location(ref: PathLike, storage_options: Mapping[str, Any] | None = None) ->
     if scheme in ("file", "local"):
         return UPath(UPath(ref).path)
     if scheme not in OBJECT_STORES:
-        raise ValueError(
+        raise SettingsError(
             f"{ref}: {scheme}:// is neither a local filesystem (files are renamed into place) "
             f"nor an object store ({', '.join(sorted(OBJECT_STORES))}://, where an upload is "
             "atomic): mount it and give the path"
@@ -72,7 +74,7 @@ def location(ref: PathLike, storage_options: Mapping[str, Any] | None = None) ->
         path.fs  # noqa: B018 - instantiates the backend now, so a missing one fails here
     except ImportError as exc:
         backend = OBJECT_STORES[scheme]
-        raise ImportError(f"{ref}: needs {backend}: pip install {backend} ({exc})") from None
+        raise NotReadyError(f"{ref}: needs {backend}: pip install {backend} ({exc})") from None
     return path
 
 
@@ -154,7 +156,15 @@ def read_text(path: PathLike) -> str:
 
 
 def read_json(path: PathLike) -> Any:
-    return json.loads(read_text(path))
+    """A JSON file; a damaged one is an InputError naming the file and line."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); the file is damaged or "
+            "truncated: restore it, or start a new run"
+        ) from None
 
 
 def read_parquet(path: PathLike, columns: list[str] | None = None) -> pa.Table:
@@ -184,7 +194,7 @@ def connect_duckdb(*paths: UPath) -> duckdb.DuckDBPyConnection:
         if path.protocol in seen:
             if seen[path.protocol] is not path.fs:
                 con.close()
-                raise ValueError(
+                raise SettingsError(
                     f"{path}: another {path.protocol}:// location with other storage options "
                     "is read in the same query; copy the runs to one store"
                 )

@@ -11,6 +11,7 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 
 from config.settings import QdrantSettings
+from tasks.errors import NotReadyError
 from tasks.types import Hit
 
 # Point ids must be ints or UUIDs; derive a stable UUID from the document id.
@@ -19,7 +20,7 @@ _CLIENTS: dict[str, QdrantClient] = {}
 _LOCK = threading.Lock()
 
 
-class IndexMismatchError(RuntimeError):
+class IndexMismatchError(NotReadyError):
     """The collection was built with another embedder or dimension."""
 
 
@@ -36,7 +37,17 @@ def open_client(settings: QdrantSettings) -> QdrantClient:
                 _CLIENTS[key] = QdrantClient(url=settings.url, api_key=settings.api_key)
             else:
                 settings.path.mkdir(parents=True, exist_ok=True)
-                _CLIENTS[key] = QdrantClient(path=key)
+                try:
+                    _CLIENTS[key] = QdrantClient(path=key)
+                except RuntimeError as exc:
+                    if "already accessed" not in str(exc):
+                        raise
+                    # Embedded Qdrant locks its folder: a second run at once is refused.
+                    raise NotReadyError(
+                        f"qdrant.path {settings.path} is in use by another process (embedded "
+                        "Qdrant admits one at a time): wait for it, or use a Qdrant server "
+                        "(qdrant.url) for concurrent runs"
+                    ) from None
         return _CLIENTS[key]
 
 
@@ -78,7 +89,7 @@ def require_collection(settings: QdrantSettings) -> None:
     """Fail before any work, with the fix, when the corpus was never indexed."""
     if not open_client(settings).collection_exists(settings.collection):
         where = settings.url or settings.path
-        raise RuntimeError(
+        raise NotReadyError(
             f"Qdrant collection '{settings.collection}' does not exist at {where}; "
             "run `rerankflow index` with the same profile first"
         )

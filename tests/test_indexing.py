@@ -8,6 +8,7 @@ import pytest
 
 from config.settings import load_settings
 from tasks import indexing, vectorstore
+from tasks.errors import NotReadyError
 from tasks.vectorstore import IndexMismatchError, open_client
 
 from .conftest import profile_overrides
@@ -62,14 +63,14 @@ def test_runs_refuse_a_stale_or_foreign_index(tmp_path, small_corpus):
         tmp_path, **{"dataset.corpus": str(path), "qdrant.collection": "t2"}
     )
     settings = load_settings("demo", overrides)
-    with pytest.raises(RuntimeError, match="rerankflow index"):
+    with pytest.raises(NotReadyError, match="rerankflow index"):
         indexing.require_index(settings, "whatever")
     report = indexing.index_corpus(settings)
     indexing.require_index(settings, report["corpus_hash"])  # fresh: no error
-    with pytest.raises(RuntimeError, match="changed since it was indexed"):
+    with pytest.raises(NotReadyError, match="changed since it was indexed"):
         indexing.require_index(settings, "another-corpus-hash")
     e5_style = load_settings("demo", {**overrides, "embedder.document_prefix": "passage: "})
-    with pytest.raises(RuntimeError, match="indexed with embedder"):
+    with pytest.raises(NotReadyError, match="indexed with embedder"):
         indexing.require_index(e5_style, report["corpus_hash"])
     # A new document prefix changes every vector, so everything is embedded again.
     assert indexing.index_corpus(e5_style)["embedded"] == len(rows)

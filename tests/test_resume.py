@@ -13,6 +13,7 @@ import pytest
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks import runstore, storage, vectorstore
+from tasks.errors import UserError
 
 from .conftest import SAMPLE, assert_metrics_close, profile_overrides
 
@@ -91,5 +92,5 @@ def test_resume_refuses_a_changed_query_set(prefect_server, tmp_path):
     index_corpus(profile="demo", overrides=overrides)
     first = rerank_batch(profile="demo", overrides=overrides)
     labels.write_text("".join(lines[:5]).replace("pdf", "PDF file"))
-    with pytest.raises(ValueError, match="query_set changed"):
+    with pytest.raises(UserError, match="query_set changed"):
         rerank_batch(profile="demo", overrides=overrides, resume_run_id=first["run_id"])

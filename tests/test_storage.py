@@ -14,6 +14,7 @@ from upath import UPath
 from config.settings import RunSettings, Settings, load_settings
 from flows.cli import app
 from tasks import metrics, runstore, storage
+from tasks.errors import NotReadyError
 from tasks.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
 
 from .conftest import assert_metrics_close
@@ -39,7 +40,7 @@ def test_location_local_and_url(s3_runs):
 
 def test_missing_backend_names_the_package():
     # gcsfs is not installed here: the error says what to install, in one line from the CLI.
-    with pytest.raises(ImportError, match="pip install gcsfs"):
+    with pytest.raises(NotReadyError, match="pip install gcsfs"):
         storage.location("gs://bucket/runs")
     printed = CliRunner().invoke(app, ["eval", "--run", "gs://bucket/runs/run_id=x"])
     assert printed.exit_code == 2 and "pip install gcsfs" in printed.output

@@ -1,0 +1,96 @@
+"""What every command checks before it starts a flow (and so before any Prefect server or
+write): settings, input files, the index, the reranker's key, a resumable run.
+
+The flows call the same functions, so a deployment run refuses the same things; the CLI calls
+them first so that a user's mistake is one line in a second, not a line after a server start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from upath import UPath
+
+from config.settings import Settings
+from tasks import faq, runstore, storage
+from tasks.errors import InputError, SettingsError, UserError
+from tasks.indexing import require_index
+from tasks.inputs import BatchInputs, load_inputs
+from tasks.loaders import dataset_hash, load_corpus, load_queries
+
+
+def check_run(settings: Settings) -> BatchInputs:
+    """A new run's inputs, read and checked, and the index it needs."""
+    inputs = load_inputs(settings)
+    require_index(settings, inputs.corpus_hash)
+    return inputs
+
+
+@dataclass(frozen=True)
+class Resumable:
+    settings: Settings
+    run_dir: UPath
+    manifest: dict[str, Any]
+    # Overrides that a resume ignores (a run keeps the settings it started with).
+    ignored: list[str]
+
+
+def check_resume(
+    settings: Settings, overrides: dict[str, Any] | None, run_id: str
+) -> tuple[Resumable, BatchInputs]:
+    """The run to finish, with the settings it started with; refused when its inputs changed."""
+    run_dir = runstore.find_run(settings.run.runs_root, run_id)
+    manifest = storage.read_json(run_dir / "manifest.json")
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    if not isinstance(config, dict) or not isinstance(config.get("run"), dict):
+        raise InputError(f"{run_dir / 'manifest.json'}: field 'config': missing; not a run")
+    # Where the run is now wins (it may have been moved, or its store's endpoint changed): the
+    # rerank stage is sent there.
+    config["run"].update(
+        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
+    )
+    try:
+        resumed = Settings.model_validate(config)
+    except ValueError as exc:
+        raise InputError(
+            f"{run_dir / 'manifest.json'}: its settings no longer validate "
+            f"({' '.join(str(exc).split())[:200]}); start a new run"
+        ) from None
+    inputs = check_run(resumed)
+    now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
+    changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
+    if changed:
+        # Finishing it would mix batches computed on different inputs in one run.
+        raise UserError(
+            f"run {run_id}: the {' and '.join(changed)} changed since the run started; "
+            "start a new run instead of resuming"
+        )
+    ignored = sorted(
+        k for k in overrides or {} if k != "run.runs_root" and not k.startswith("run.storage_")
+    )
+    return Resumable(resumed, run_dir, manifest, ignored), inputs
+
+
+def check_index(settings: Settings) -> None:
+    """The corpus file reads (a bad line is named before any embedding)."""
+    load_corpus(settings.dataset.corpus)
+
+
+def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInputs:
+    """A nightly run needs labels, and a pinned baseline that exists."""
+    if settings.dataset.labels is None:
+        raise SettingsError(
+            f"profile '{settings.profile}': the regression set needs labels; set dataset.labels"
+        )
+    pinned = baseline_run_id or settings.regression.baseline_run
+    if pinned:
+        runstore.find_run(settings.run.runs_root, pinned)
+    return check_run(settings)
+
+
+def check_faq(settings: Settings, faq_dir: str | None) -> None:
+    """The FAQ questions read, the serving folder is known, the index is there."""
+    faq.serving_dir(settings, faq_dir)
+    load_queries(settings.dataset.queries)
+    require_index(settings, dataset_hash(settings.dataset.corpus))
