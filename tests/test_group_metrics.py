@@ -19,6 +19,7 @@ from tasks.errors import InputError, SettingsError
 from tasks.metrics import evaluate_run, format_table, headline
 from tasks.plots import recall_curve_data
 from tasks.regression import promote, resolve_baseline
+from tasks.report import render_report
 from tasks.types import Qrels
 
 from .test_metrics import _assert_close, _reference_means, _reference_per_query
@@ -86,6 +87,7 @@ def write_group_run(
     manifest = {
         "run_id": run_id,
         "status": "completed",
+        "created_at": "2026-01-02T02:00:00+00:00",
         "config": {
             "run": {"fetch_k": fetch_k, "top_k": top_k, "ks": list(ks)},
             "qdrant": {"collection": "chunks", "group_key": group_key},
@@ -108,7 +110,11 @@ def _random_case(seed: int, fetch_k: int, top_k: int) -> tuple[Qrels, Chunks, Ch
         qid = f"q{i}"
         # Mixed-length group ids so byte-order tie-breaks ("g9" > "g10") are exercised.
         groups = [f"g{n}" for n in rng.sample(range(1, 150), rng.randint(2, 8))]
-        pool = [(f"{g}#{j}", g) for g in groups for j in range(rng.randint(1, 5))]
+        # Chunk ids unrelated to group ids: the chunk order's tie-break (chunk id) differs from
+        # the group run's (group id).
+        sizes = [rng.randint(1, 5) for _ in groups]
+        ids = [f"c{n}" for n in rng.sample(range(1, 400), sum(sizes))]
+        pool = [(ids.pop(), g) for g, size in zip(groups, sizes, strict=True) for _ in range(size)]
         pool += [(f"x{n}", None) for n in rng.sample(range(1, 50), 2)]  # no group id
         kind = rng.random()
         labelled, in_run = kind < 0.85, kind > 0.1
@@ -268,9 +274,12 @@ def test_group_ranking_hand_computed(tmp_path: Path) -> None:
     assert (
         headline(result, 2)["reranked_chunk_coverage@2"] == result["reranked"]["chunk_coverage@2"]
     )
-    # The recall curves are drawn in the run's unit too.
+    # The recall curves and the report are in the run's unit too; the trend plots recall@top_k.
     curves = recall_curve_data(tmp_path, qrels)
     assert curves["retrieval"][2] == ret["recall@2"]
+    html = render_report(tmp_path, qrels, trend_runs=[tmp_path])
+    assert f"unit: group (qdrant.group_key={KEY})" in html
+    assert 'alt="Reranked recall@2 and cost over recent runs"' in html
 
 
 def test_document_level_of_the_same_files_counts_chunks(tmp_path: Path) -> None:
