@@ -35,6 +35,11 @@ RerankBackend = Literal["none", "bm25", "cross-encoder", "flag", "cohere"]
 DEFAULT_COHERE_MODEL = "rerank-v3.5"
 # The per-query metrics every evaluation computes (tasks/sql/per_query.sql), in report order.
 METRIC_NAMES: tuple[str, ...] = ("recall", "precision", "hit_rate", "mrr", "ndcg")
+# Group level only (qdrant.group_key set; tasks/sql/chunk_coverage.sql): relevant groups among
+# the top k *chunks* over relevant groups, where METRIC_NAMES rank groups and k counts groups.
+GROUP_METRIC_NAMES: tuple[str, ...] = ("chunk_coverage",)
+# Every name a gate rule or a report may use, in report order.
+ALL_METRIC_NAMES: tuple[str, ...] = METRIC_NAMES + GROUP_METRIC_NAMES
 Stage = Literal["retrieval", "reranked"]
 GateMode = Literal["fail", "warn"]
 
@@ -69,6 +74,9 @@ class QdrantSettings(_Frozen):
     path: Path = Path("data/qdrant")
     url: str | None = None
     collection: str = "rerankflow"
+    # Payload field naming the source document a point (chunk) belongs to; set: labels name
+    # groups and every metric is scored on groups (best chunk each), not on points.
+    group_key: str | None = None
     upsert_batch_size: int = Field(256, ge=1)
 
     @property
@@ -264,9 +272,9 @@ class GateRule(_Frozen):
     @classmethod
     def _metric_at_k(cls, value: str) -> str:
         name, sep, k = value.partition("@")
-        if not sep or name not in METRIC_NAMES or not k.isdigit() or int(k) < 1:
+        if not sep or name not in ALL_METRIC_NAMES or not k.isdigit() or int(k) < 1:
             raise ValueError(
-                f"metric must look like 'recall@5' with a name in {', '.join(METRIC_NAMES)}, "
+                f"metric must look like 'recall@5' with a name in {', '.join(ALL_METRIC_NAMES)}, "
                 f"got {value!r}"
             )
         return f"{name}@{int(k)}"

@@ -179,13 +179,17 @@ def eval_(
     with _reported():
         settings = _settings(profile, _overrides(set_))
         run_dir = _run_dir(settings, run_ref)
-        run_conf = storage.read_json(run_dir / "manifest.json")["config"]["run"]
+        manifest = storage.read_json(run_dir / "manifest.json")
+        run_conf = manifest["config"]["run"]
+        labels_path = _labels_path(settings, labels, run_dir)
         results = metrics.evaluate_run(
             run_dir,
-            _labels(settings, labels, run_dir),
+            _labels(settings, labels_path, run_dir),
             fetch_k=fetch_k or run_conf["fetch_k"],
             top_k=top_k or run_conf["top_k"],
             ks=tuple(run_conf["ks"]),
+            group_key=metrics.group_key_of(manifest, run_dir / "manifest.json"),
+            labels_name=str(labels_path),
         )
     typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
 
@@ -253,16 +257,21 @@ def _run_dir(settings: Any, ref: str) -> UPath:
     return runstore.find_run(settings.run.runs_root, ref)
 
 
-def _labels(settings: Any, labels: Path | None, run_dir: UPath) -> Any:
+def _labels_path(settings: Any, labels: Path | None, run_dir: UPath) -> Path:
     """--labels, else the labels the run itself was measured with, else the profile's."""
     from tasks import storage
-    from tasks.loaders import load_qrels
 
     ran_with = storage.read_json(run_dir / "manifest.json")["config"]["dataset"].get("labels")
     path = labels or ran_with or settings.dataset.labels
     if path is None:
         raise ValueError(f"{run_dir}: no labels in its manifest or the profile; give --labels")
-    return load_qrels(path)
+    return Path(path)
+
+
+def _labels(settings: Any, labels: Path | None, run_dir: UPath) -> Any:
+    from tasks.loaders import load_qrels
+
+    return load_qrels(_labels_path(settings, labels, run_dir))
 
 
 @app.command()
@@ -312,8 +321,13 @@ def compare(
         settings = _settings(profile, _overrides(set_))
         base = regression.Baseline(_run_dir(settings, run_a), f"run {run_a}")
         candidate = _run_dir(settings, run_b)
+        labels_path = _labels_path(settings, labels, candidate)
         verdict = regression.judge(
-            base, candidate, _labels(settings, labels, candidate), settings.regression
+            base,
+            candidate,
+            _labels(settings, labels_path, candidate),
+            settings.regression,
+            labels_name=str(labels_path),
         )
     if as_json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))

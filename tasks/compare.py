@@ -4,6 +4,10 @@ The per-query metrics come from the same `per_query.sql` as `tasks.metrics`, com
 DuckDB connection for both runs and both stages; `compare_*.sql` pair them up, count per-query
 wins/losses/ties and find the worst queries. Significance is a paired sign-flip permutation
 test on the per-query differences (scipy). Everything returned is plain JSON-ready data.
+
+Both runs are scored in the unit their manifests record (`config.qdrant.group_key`: groups of
+chunks, else documents, as `tasks.metrics.evaluate_run`); runs measured in different units are
+refused.
 """
 
 from __future__ import annotations
@@ -21,22 +25,28 @@ from pydantic import BaseModel, ConfigDict
 from scipy import stats
 from upath import UPath
 
-from config.settings import METRIC_NAMES, GateMode, GateRule, Stage
+from config.settings import ALL_METRIC_NAMES, GROUP_METRIC_NAMES, GateMode, GateRule, Stage
 from tasks import storage
+from tasks.errors import SettingsError
 from tasks.metrics import (
     CANDIDATES_FILE,
     DEFAULT_KS,
     NDCG_EPS,
     RERANKED_FILE,
     check_ks,
+    check_label_ids,
     check_run_file,
+    check_unit_columns,
+    describe_unit,
     failed_qids,
-    parquet_relation,
+    group_key_of,
     per_query_sql,
     read_parquet_sql,
     register_qrels,
     render_sql,
+    run_relation,
     sql_string,
+    unit_of,
 )
 from tasks.storage import PathLike
 from tasks.types import InputError, Qrels
@@ -124,10 +134,16 @@ class _Run:
     ks: tuple[int, ...]
     qids: frozenset[str]
     failed: frozenset[str]
+    # The manifest's qdrant.group_key: set, the run is scored on groups of chunks.
+    group_key: str | None = None
 
     @property
     def name(self) -> str:
         return f"run {self.label} ({self.run_id}, {self.path})"
+
+    def relation(self, stage: Stage) -> str:
+        file_name, score = _STAGE_FILES[stage]
+        return run_relation(self.path / file_name, score, self.group_key)
 
     def hash(self, name: str) -> str | None:
         value = (self.manifest.get("hashes") or {}).get(name)
@@ -188,6 +204,9 @@ def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> _Ru
     check_run_file(con, reranked, _RERANKED_COLUMNS)
     manifest = _read_manifest(run_dir)
     where = run_dir / MANIFEST_FILE
+    group_key = group_key_of(manifest, where)
+    for path in (candidates, reranked):
+        check_unit_columns(con, path, group_key)
     fetch_k = _config_int(manifest, "fetch_k", where) or _max_rows_per_query(con, candidates)
     top_k = _config_int(manifest, "top_k", where) or _max_rows_per_query(con, reranked)
     if top_k < 1 or fetch_k < 1:
@@ -208,6 +227,7 @@ def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> _Ru
         ks=tuple(int(k) for k in ks),
         qids=_distinct_qids(con, candidates),
         failed=frozenset(failed_qids(run_dir)),
+        group_key=group_key,
     )
 
 
@@ -237,6 +257,16 @@ def _check_same_queries(a: _Run, b: _Run) -> None:
             f"{a.name} and {b.name} ran different query sets "
             f"(compared the qids in {CANDIDATES_FILE}, no hashes.query_set in both "
             f"manifests): {differ}"
+        )
+
+
+def _check_same_unit(a: _Run, b: _Run) -> None:
+    """Refuse runs scored in different units: a group's recall is not a document's."""
+    if a.group_key != b.group_key:
+        raise InputError(
+            f"{a.name} is scored at unit {describe_unit(unit_of(a.group_key))}, {b.name} at "
+            f"unit {describe_unit(unit_of(b.group_key))}: runs measured in different units "
+            "cannot be compared (compare runs with the same qdrant.group_key)"
         )
 
 
@@ -300,14 +330,11 @@ def _build_paired(
     for stage in STAGES:
         if not stage_ks[stage]:
             continue
-        file_name, score = _STAGE_FILES[stage]
         tables = {}
         for run in (a, b):
             table = f"pq_{run.label.lower()}_{stage}"
-            relation = parquet_relation(run.path / file_name, score)
-            con.execute(
-                f"CREATE TEMP TABLE {table} AS {per_query_sql(relation)}", {"ks": stage_ks[stage]}
-            )
+            sql = per_query_sql(run.relation(stage), groups=run.group_key is not None)
+            con.execute(f"CREATE TEMP TABLE {table} AS {sql}", {"ks": stage_ks[stage]})
             tables[run.label] = table
         paired = render_sql(
             "compare_paired", a=f"SELECT * FROM {tables['A']}", b=f"SELECT * FROM {tables['B']}"
@@ -316,7 +343,7 @@ def _build_paired(
 
 
 def _metric_order(name: str, k: int) -> tuple[int, str, int]:
-    rank = METRIC_NAMES.index(name) if name in METRIC_NAMES else len(METRIC_NAMES)
+    rank = ALL_METRIC_NAMES.index(name) if name in ALL_METRIC_NAMES else len(ALL_METRIC_NAMES)
     return rank, name, k
 
 
@@ -393,6 +420,7 @@ def compare_runs(
     ks: Sequence[int] | None = None,
     seed: int = 0,
     n_resamples: int = DEFAULT_N_RESAMPLES,
+    labels_name: str | None = None,
 ) -> dict[str, Any]:
     """Per-query comparison of run B (candidate) against run A (baseline), both stages.
 
@@ -400,6 +428,11 @@ def compare_runs(
     there; a query whose rerank failed in either run is left out of both). `ks` defaults to
     the manifests' run.ks; retrieval is compared up to the smaller fetch_k (and at it),
     reranked up to the smaller top_k. Raises ValueError when the runs' query sets differ.
+
+    The unit comes from the manifests (`config.qdrant.group_key`), the source of truth: both
+    runs on groups or both on documents, else InputError. Label ids matching nothing in a run
+    are counted (`queries.label_ids_not_in_a` / `_b`); none matching at all is an InputError
+    naming `labels_name` (the labels' path).
     """
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
@@ -408,6 +441,7 @@ def compare_runs(
     try:
         a = _load_run(con, "A", path_a)
         b = _load_run(con, "B", path_b)
+        _check_same_unit(a, b)
         _check_same_queries(a, b)
         stage_ks = _stage_ks(a, b, ks)
         used, counts = _paired_qrels(qrels, a, b)
@@ -417,11 +451,22 @@ def compare_runs(
                 f"({len(a.qids | b.qids)} queries in the runs, {len(qrels)} in the labels)"
             )
         register_qrels(con, used)
+        for run in (a, b):
+            seen = check_label_ids(
+                con,
+                run.relation("retrieval"),
+                labels_name=labels_name or "labels",
+                run_name=f"{run.label} ({run.run_id})",
+                group_key=run.group_key,
+            )
+            counts["label_ids"] = seen["label_ids"]
+            counts[f"label_ids_not_in_{run.label.lower()}"] = seen["label_ids_not_in_run"]
         _build_paired(con, a, b, stage_ks)
         stages = _stage_entries(con, seed, n_resamples)
     finally:
         con.close()
     return {
+        "unit": unit_of(a.group_key),
         "a": a.summary(),
         "b": b.summary(),
         "queries": counts,
@@ -487,8 +532,18 @@ def _fmt_p(p: float) -> str:
 def _entry(comparison: Mapping[str, Any], stage: str, metric: str) -> Mapping[str, Any]:
     entries = comparison.get("stages", {}).get(stage, {})
     if metric not in entries:
+        name = metric.partition("@")[0]
+        unit = comparison.get("unit") or {}
+        if name in GROUP_METRIC_NAMES and unit.get("level") != "group":
+            raise SettingsError(
+                f"regression.rules: gate rule {stage} {metric}: {name} is measured at group "
+                "level only, and these runs are scored on documents (qdrant.group_key unset)"
+            )
         have = ", ".join(entries) or "none"
-        raise ValueError(f"gate rule {stage} {metric}: not in the comparison ({stage} has {have})")
+        raise SettingsError(
+            f"regression.rules: gate rule {stage} {metric}: not in the comparison "
+            f"({stage} has {have})"
+        )
     return entries[metric]
 
 
@@ -638,12 +693,19 @@ _HEADER = ("stage", "metric", "A", "B", "delta", "p", "W/L/T")
 
 def _header_lines(comparison: Mapping[str, Any]) -> list[str]:
     a, b, q, t = (comparison[k] for k in ("a", "b", "queries", "test"))
+    unseen = ""
+    if "label_ids" in q:
+        unseen = (
+            f"; label ids not in run A {q.get('label_ids_not_in_a')}, "
+            f"not in run B {q.get('label_ids_not_in_b')}, of {q['label_ids']}"
+        )
     return [
         f"A (baseline):  {a['run_id']}  fetch_k={a['fetch_k']} top_k={a['top_k']}  {a['path']}",
         f"B (candidate): {b['run_id']}  fetch_k={b['fetch_k']} top_k={b['top_k']}  {b['path']}",
+        f"unit: {describe_unit(comparison.get('unit'))}",
         f"queries compared: {q['compared']} (labelled not in runs {q['labelled_not_in_runs']}, "
         f"unlabelled in runs {q['unlabelled_in_runs']}, "
-        f"failed reranks left out {q['failed_rerank_excluded']})",
+        f"failed reranks left out {q['failed_rerank_excluded']}){unseen}",
         f"test: {t['method']}, {t['alternative']}, {t['n_resamples']} resamples, seed {t['seed']}; "
         "W/L/T = queries where B won/lost/tied",
         *(f"warning: {w}" for w in comparison.get("warnings", [])),

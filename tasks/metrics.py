@@ -12,10 +12,18 @@ Conventions follow trec_eval (and so equal pytrec_eval):
   and the ideal ranking of all relevant judged documents of the query;
 - means are taken over labelled queries (at least one rel > 0 judgement); a labelled query
   absent from the run scores 0, run queries without labels are left out and counted.
+
+The unit scored is the one the labels name. A run over a chunked collection (the run's
+`qdrant.group_key`, passed as `group_key`) is scored on groups: chunks in ranked order, each
+group at the rank of its best chunk, later chunks of the group dropped (MaxP), k counting
+groups (`group_run.sql`); `chunk_coverage@k` adds the share of relevant groups found among the
+top k chunks (`chunk_coverage.sql`). Label ids that match nothing in the run are counted, and
+when none match at all the labels name another unit: an `InputError`, never a table of zeros.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -24,7 +32,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from config.settings import METRIC_NAMES
+from config.settings import ALL_METRIC_NAMES
+from config.settings import METRIC_NAMES as METRIC_NAMES  # re-exported: the ranking metrics
 from tasks import storage
 from tasks.runstore import FAILED_FILE
 from tasks.storage import PathLike
@@ -35,6 +44,10 @@ CANDIDATES_FILE = "candidates.parquet"
 RERANKED_FILE = "reranked.parquet"
 # Per-query ndcg differences below this are float noise from summation order, not a change.
 NDCG_EPS = 1e-9
+# Ids quoted in a message about labels that match nothing.
+EXAMPLE_IDS = 3
+
+log = logging.getLogger(__name__)
 
 _CANDIDATE_COLUMNS = ("qid", "doc_id", "retrieval_rank", "retrieval_score")
 _RERANKED_COLUMNS = ("qid", "doc_id", "rank", "rerank_score")
@@ -71,6 +84,40 @@ def parquet_relation(path: PathLike, score_column: str) -> str:
     return f"SELECT qid, doc_id, {score_column} AS score FROM {read_parquet_sql(path)}"
 
 
+def run_relation(path: PathLike, score_column: str, group_key: str | None = None) -> str:
+    """SQL for the relation a run file is scored on: (qid, doc_id, score) of its documents, or
+    at group level (`group_key` set) `group_run.sql`: each chunk under its group's id."""
+    if group_key is None:
+        return parquet_relation(path, score_column)
+    if not score_column.isidentifier():
+        raise ValueError(f"bad column name: {score_column!r}")
+    chunks = f"SELECT qid, doc_id, group_id, {score_column} AS score FROM {read_parquet_sql(path)}"
+    return render_sql("group_run", run=chunks)
+
+
+def group_key_of(manifest: Mapping[str, Any], where: PathLike = "manifest") -> str | None:
+    """The run's `qdrant.group_key` from its manifest: None scores documents (also for a
+    manifest from before group keys, or an ad-hoc run without one)."""
+    value = ((manifest.get("config") or {}).get("qdrant") or {}).get("group_key")
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InputError(
+            f"{where}: field 'config.qdrant.group_key': expected a name, got {value!r}"
+        )
+    return value
+
+
+def unit_of(group_key: str | None) -> dict[str, str | None]:
+    """What the metrics count, as metrics.json and comparisons record it."""
+    return {"level": "group" if group_key else "document", "group_key": group_key}
+
+
+def describe_unit(unit: Mapping[str, Any] | None) -> str:
+    """`group (qdrant.group_key=source)` or `document` (a record without a unit: document)."""
+    if unit and unit.get("level") == "group":
+        return f"group (qdrant.group_key={unit.get('group_key')})"
+    return "document"
+
+
 def register_qrels(con: duckdb.DuckDBPyConnection, qrels: Qrels) -> None:
     """Expose `qrels` to `con` as the table qrels(qid VARCHAR, doc_id VARCHAR, rel INTEGER)."""
     rows = [(qid, doc_id, rel) for qid, docs in qrels.items() for doc_id, rel in docs.items()]
@@ -91,19 +138,40 @@ def check_ks(ks: Iterable[int]) -> list[int]:
     return out
 
 
-def per_query_sql(run_relation_sql: str) -> str:
-    """SQL with one row per (labelled qid, k) and the metric columns; binds `$ks`."""
-    return render_sql("per_query", run=run_relation_sql)
+def per_query_sql(run_relation_sql: str, *, groups: bool = False) -> str:
+    """SQL with one row per (labelled qid, k) and the metric columns; binds `$ks`.
+
+    `groups`: the relation is a `group_run.sql` one (see `run_relation`); the metrics rank its
+    groups and a chunk_coverage column (k counting chunks) is added.
+    """
+    if not groups:
+        return render_sql("per_query", run=run_relation_sql)
+    return render_sql(
+        "per_query_group",
+        groups=render_sql("per_query", run=run_relation_sql),
+        coverage=render_sql("chunk_coverage", run=run_relation_sql),
+    )
+
+
+def _metric_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The metric names of the last result's columns (all but qid and k)."""
+    return [d[0] for d in con.description or []][2:]
 
 
 def per_query(
-    con: duckdb.DuckDBPyConnection, run_relation_sql: str, ks: Sequence[int]
+    con: duckdb.DuckDBPyConnection,
+    run_relation_sql: str,
+    ks: Sequence[int],
+    *,
+    groups: bool = False,
 ) -> dict[str, dict[int, dict[str, float]]]:
     """Per-query metrics: qid -> k -> metric name -> value, for every labelled query."""
-    rows = con.execute(per_query_sql(run_relation_sql), {"ks": check_ks(ks)}).fetchall()
+    sql = per_query_sql(run_relation_sql, groups=groups)
+    rows = con.execute(sql, {"ks": check_ks(ks)}).fetchall()
+    names = _metric_columns(con)
     out: dict[str, dict[int, dict[str, float]]] = {}
     for qid, k, *values in rows:
-        out.setdefault(qid, {})[int(k)] = dict(zip(METRIC_NAMES, map(float, values), strict=True))
+        out.setdefault(qid, {})[int(k)] = dict(zip(names, map(float, values), strict=True))
     return out
 
 
@@ -112,25 +180,109 @@ def _aggregate(
 ) -> dict[str, float]:
     sql = render_sql("aggregate", per_query=per_query_relation)
     rows = con.execute(sql, {"ks": check_ks(ks)}).fetchall()
+    names = [d[0] for d in con.description or []][1:]
     found = {int(k): values for k, *values in rows}
     out: dict[str, float] = {}
     for k in check_ks(ks):
         # No labelled queries at all: every mean is 0, as trec_eval's would be.
-        values = found.get(k, [0.0] * len(METRIC_NAMES))
-        for name, value in zip(METRIC_NAMES, values, strict=True):
+        values = found.get(k, [0.0] * len(names))
+        for name, value in zip(names, values, strict=True):
             out[f"{name}@{k}"] = float(value if value is not None else 0.0)
     return out
 
 
 def ranking_metrics(
-    con: duckdb.DuckDBPyConnection, run_relation_sql: str, ks: Sequence[int]
+    con: duckdb.DuckDBPyConnection,
+    run_relation_sql: str,
+    ks: Sequence[int],
+    *,
+    groups: bool = False,
 ) -> dict[str, float]:
-    """Mean recall/precision/hit_rate/mrr/ndcg @k over labelled queries.
+    """Mean recall/precision/hit_rate/mrr/ndcg @k over labelled queries (and chunk_coverage
+    with `groups`).
 
-    `run_relation_sql` is a relation with columns qid, doc_id, score; `con` must hold a
-    `qrels` table (see `register_qrels`). Keys look like "ndcg@10", ordered by k then metric.
+    `run_relation_sql` is a relation with columns qid, doc_id, score (`run_relation` builds
+    one from a run file); `con` must hold a `qrels` table (see `register_qrels`). Keys look
+    like "ndcg@10", ordered by k then metric.
     """
-    return _aggregate(con, f"({per_query_sql(run_relation_sql)})", ks)
+    return _aggregate(con, f"({per_query_sql(run_relation_sql, groups=groups)})", ks)
+
+
+def _quoted(ids: Sequence[str]) -> str:
+    return ", ".join(repr(i) for i in ids)
+
+
+def check_label_ids(
+    con: duckdb.DuckDBPyConnection,
+    run_relation_sql: str,
+    *,
+    labels_name: str,
+    run_name: str,
+    group_key: str | None,
+) -> dict[str, int]:
+    """Count the relevant label ids (of `con`'s qrels) that match nothing in the run.
+
+    Some unseen is normal (a relevant document no query retrieved) and is logged; none seen
+    at all means the labels name another unit (documents vs groups, or another collection's
+    ids), so every metric would be 0: an InputError naming the labels and examples of both.
+    """
+    sql = render_sql("label_ids", run=run_relation_sql)
+    row = con.execute(sql, {"n": EXAMPLE_IDS}).fetchone()
+    assert row is not None
+    label_ids, unseen, examples, run_examples = int(row[0]), int(row[1]), row[2], row[3]
+    what = "group" if group_key else "document"
+    if label_ids and unseen == label_ids:
+        if not run_examples:
+            hint = "the run retrieved nothing"
+        elif group_key:
+            hint = (
+                f"at group level labels must name groups (qdrant.group_key={group_key}), "
+                f"such as the run's {_quoted(run_examples)}"
+            )
+        else:
+            hint = (
+                f"labels must name the run's document ids, such as {_quoted(run_examples)} "
+                "(labels naming the source documents of chunks need qdrant.group_key)"
+            )
+        raise InputError(
+            f"{labels_name}: no label id matches a {what} in run {run_name} "
+            f"(e.g. {_quoted(examples)}); {hint}"
+        )
+    if unseen:
+        log.warning(
+            "%s: %d of %d label ids match no %s in run %s (e.g. %s): retrieved for no query, "
+            "or absent from the collection",
+            labels_name,
+            unseen,
+            label_ids,
+            what,
+            run_name,
+            _quoted(examples),
+        )
+    return {"label_ids": label_ids, "label_ids_not_in_run": unseen}
+
+
+def check_unit_columns(
+    con: duckdb.DuckDBPyConnection, path: PathLike, group_key: str | None
+) -> None:
+    """Group level needs the files' group_id; a file with group ids scored on documents means a
+    caller did not pass the run's group_key (a bug: the metrics would count chunks)."""
+    described = con.execute(f"DESCRIBE SELECT * FROM {read_parquet_sql(path)}").fetchall()
+    if "group_id" not in {row[0] for row in described}:
+        if group_key is not None:
+            raise InputError(
+                f"{path}: field 'group_id': missing column (qdrant.group_key={group_key} "
+                "scores groups; the run was written without them)"
+            )
+        return
+    if group_key is None:
+        sql = f"SELECT count(group_id) FROM {read_parquet_sql(path)}"
+        row = con.execute(sql).fetchone()
+        if row is not None and row[0] > 0:
+            raise ValueError(
+                f"{path}: the run's chunks carry group ids but were scored as documents: "
+                "pass the run's qdrant.group_key (metrics.group_key_of(manifest))"
+            )
 
 
 def check_run_file(con: duckdb.DuckDBPyConnection, path: PathLike, columns: Sequence[str]) -> None:
@@ -158,12 +310,20 @@ def evaluate_run(
     fetch_k: int,
     top_k: int,
     ks: Sequence[int] = DEFAULT_KS,
+    *,
+    group_key: str | None = None,
+    labels_name: str | None = None,
 ) -> dict[str, Any]:
     """Retrieval vs reranked metrics and diagnostics for one run directory.
 
     Retrieval is scored at every k in `ks` up to fetch_k plus fetch_k itself; reranked at every
     k in `ks` up to top_k (the files hold only that many rows per query, so larger cutoffs
     would be meaningless). "evaluated" is the number of labelled queries the means cover.
+
+    `group_key` is the run's `qdrant.group_key` (`group_key_of(manifest)`): set, the labels
+    name groups and every metric and diagnostic is scored on the group ranking (k counting
+    groups), plus chunk_coverage@k (k counting chunks). `labels_name` (the labels' path) names
+    the labels in the InputError raised when no label id matches anything in the run.
     """
     if top_k < 1 or fetch_k < top_k:
         raise InputError(f"need 1 <= top_k <= fetch_k, got top_k={top_k} fetch_k={fetch_k}")
@@ -176,21 +336,31 @@ def evaluate_run(
     reranked = run_dir / RERANKED_FILE
     retrieval_ks = sorted({k for k in ks if k <= fetch_k} | {fetch_k})
     reranked_ks = [k for k in ks if k <= top_k]
+    groups = group_key is not None
 
     con = storage.connect_duckdb(run_dir)
     try:
         check_run_file(con, candidates, _CANDIDATE_COLUMNS)
         check_run_file(con, reranked, _RERANKED_COLUMNS)
+        check_unit_columns(con, candidates, group_key)
+        check_unit_columns(con, reranked, group_key)
         register_qrels(con, qrels)
-        retrieval_rel = parquet_relation(candidates, "retrieval_score")
-        reranked_rel = parquet_relation(reranked, "rerank_score")
+        retrieval_rel = run_relation(candidates, "retrieval_score", group_key)
+        reranked_rel = run_relation(reranked, "rerank_score", group_key)
+        label_counts = check_label_ids(
+            con,
+            retrieval_rel,  # the candidates hold every id the reranked file does
+            labels_name=labels_name or "labels",
+            run_name=run_dir.name.removeprefix("run_id="),
+            group_key=group_key,
+        )
         # Materialise per-query values once; the means and the diagnostics both read them.
         con.execute(
-            f"CREATE TEMP TABLE pq_retrieval AS {per_query_sql(retrieval_rel)}",
+            f"CREATE TEMP TABLE pq_retrieval AS {per_query_sql(retrieval_rel, groups=groups)}",
             {"ks": sorted(set(retrieval_ks) | {top_k})},
         )
         con.execute(
-            f"CREATE TEMP TABLE pq_reranked AS {per_query_sql(reranked_rel)}",
+            f"CREATE TEMP TABLE pq_reranked AS {per_query_sql(reranked_rel, groups=groups)}",
             {"ks": sorted(set(reranked_ks) | {top_k})},
         )
         counts = con.execute(render_sql("query_counts", run=retrieval_rel)).fetchone()
@@ -210,6 +380,7 @@ def evaluate_run(
         con.close()
 
     return {
+        "unit": unit_of(group_key),
         "queries": {
             "in_run": in_run,
             "labelled": labelled,
@@ -217,6 +388,7 @@ def evaluate_run(
             "unlabelled_in_run": unlabelled,
             "labelled_missing_from_run": missing,
             "failed_rerank": len(failed),
+            **label_counts,
         },
         "retrieval": retrieval,
         "reranked": reranked_metrics,
@@ -244,7 +416,7 @@ def _metric_rows(metrics: Mapping[str, Any]) -> list[tuple[str, float | None, fl
     keys = set(retrieval) | set(reranked)
     ks = sorted({int(key.split("@", 1)[1]) for key in keys})
     rows = []
-    for name in METRIC_NAMES:
+    for name in ALL_METRIC_NAMES:
         for k in ks:
             key = f"{name}@{k}"
             if key in keys:
@@ -265,10 +437,14 @@ def _delta(a: float | None, b: float | None) -> float | None:
 def diagnostic_lines(metrics: Mapping[str, Any]) -> list[str]:
     q = metrics.get("queries", {})
     d = metrics.get("diagnostics", {})
+    unseen = ""
+    if "label_ids_not_in_run" in q:
+        unseen = f"; label ids not in run {q['label_ids_not_in_run']} of {q.get('label_ids')}"
     lines = [
+        f"unit: {describe_unit(metrics.get('unit'))}",
         f"queries: in run {q.get('in_run')}, labelled {q.get('labelled')}, "
         f"evaluated {q.get('evaluated')}, unlabelled in run {q.get('unlabelled_in_run')}, "
-        f"labelled missing from run {q.get('labelled_missing_from_run')}",
+        f"labelled missing from run {q.get('labelled_missing_from_run')}{unseen}",
     ]
     if not d:
         return lines
@@ -324,9 +500,13 @@ def table_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def headline(metrics: Mapping[str, Any], top_k: int) -> dict[str, float | None]:
-    """The few numbers a manifest carries: recall and nDCG at top_k, and the ceiling."""
+    """The few numbers a manifest carries: recall and nDCG at top_k (and chunk_coverage at
+    group level), and the ceiling."""
+    names = ("recall", "ndcg")
+    if f"chunk_coverage@{top_k}" in metrics["retrieval"]:
+        names += ("chunk_coverage",)
     return {
         f"{ranking}_{name}@{top_k}": metrics[ranking].get(f"{name}@{top_k}")
         for ranking in ("retrieval", "reranked")
-        for name in ("recall", "ndcg")
+        for name in names
     } | {"retrieval_ceiling": metrics["diagnostics"]["retrieval_ceiling"]}

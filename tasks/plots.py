@@ -7,7 +7,8 @@ and saved without a "Software" stamp, so the same inputs give the same PNG. Ever
 written atomically (`tasks.storage`): readers see the old plot or the new one.
 
 Recall values come from the project's metric SQL (`tasks.metrics.ranking_metrics` over
-`per_query.sql`), so a curve point at k equals `evaluate_run`'s recall@k.
+`per_query.sql`), in the unit the run's manifest records (groups when it has a
+`qdrant.group_key`), so a curve point at k equals `evaluate_run`'s recall@k.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from tasks.metrics import (
     CANDIDATES_FILE,
     RERANKED_FILE,
     check_run_file,
+    check_unit_columns,
     failed_qids,
-    parquet_relation,
+    group_key_of,
     ranking_metrics,
     register_qrels,
+    run_relation,
 )
 from tasks.storage import PathLike
 from tasks.types import InputError, Qrels
@@ -132,6 +135,7 @@ def recall_curve_data(run_dir: PathLike, qrels: Qrels) -> dict[str, Any]:
     where = run_dir / MANIFEST_FILE
     fetch_k = run_setting(manifest, "fetch_k", where)
     top_k = run_setting(manifest, "top_k", where)
+    group_key = group_key_of(manifest, where)
     failed = failed_qids(run_dir)
     qrels = {qid: judged for qid, judged in qrels.items() if qid not in failed}
     files = {
@@ -148,8 +152,10 @@ def recall_curve_data(run_dir: PathLike, qrels: Qrels) -> dict[str, Any]:
         register_qrels(con, qrels)
         for stage, (path, score_column, depth) in files.items():
             check_run_file(con, path, ("qid", "doc_id", score_column))
+            check_unit_columns(con, path, group_key)
             ks = range(1, depth + 1)
-            means = ranking_metrics(con, parquet_relation(path, score_column), ks)
+            relation = run_relation(path, score_column, group_key)
+            means = ranking_metrics(con, relation, ks, groups=group_key is not None)
             out[stage] = {k: means[f"recall@{k}"] for k in ks}
     finally:
         con.close()

@@ -56,8 +56,15 @@ def merge_parts(run_dir: UPath, n_batches: int, labels: dict[str, str]) -> dict[
 
 @task(name="evaluate-run", cache_policy=NO_CACHE)
 def evaluate(run_dir: UPath, qrels: Qrels, settings: Settings) -> dict[str, Any]:
+    # The settings are the run's manifest config: its group_key says which unit labels name.
     return metrics.evaluate_run(
-        run_dir, qrels, fetch_k=settings.run.fetch_k, top_k=settings.run.top_k, ks=settings.run.ks
+        run_dir,
+        qrels,
+        fetch_k=settings.run.fetch_k,
+        top_k=settings.run.top_k,
+        ks=settings.run.ks,
+        group_key=settings.qdrant.group_key,
+        labels_name=str(settings.dataset.labels),
     )
 
 
@@ -65,7 +72,9 @@ def evaluate(run_dir: UPath, qrels: Qrels, settings: Settings) -> dict[str, Any]
 def judge(
     baseline: regression.Baseline, run_dir: UPath, qrels: Qrels, settings: Settings
 ) -> regression.Verdict:
-    return regression.judge(baseline, run_dir, qrels, settings.regression)
+    return regression.judge(
+        baseline, run_dir, qrels, settings.regression, labels_name=str(settings.dataset.labels)
+    )
 
 
 @task(name="plot-run", cache_policy=NO_CACHE)

@@ -25,6 +25,7 @@ from tasks.compare import (
     format_comparison,
 )
 from tasks.errors import UserError
+from tasks.metrics import describe_unit, group_key_of, unit_of
 from tasks.storage import PathLike
 from tasks.types import Qrels
 
@@ -64,6 +65,8 @@ def promote(runs_root: PathLike, profile: str, manifest: dict[str, Any], reason:
         {
             "run_id": manifest["run_id"],
             "query_set": manifest["hashes"]["query_set"],
+            # The unit it was scored in: a run in another unit is not compared with it.
+            "group_key": group_key_of(manifest),
             "promoted_at": datetime.now(UTC).isoformat(),
             "reason": reason,
         },
@@ -93,6 +96,15 @@ def resolve_baseline(
             None,
             f"baseline {pointer['run_id']} ran another query set; "
             "no comparison until a run on this one passes (or pin one)",
+        )
+    # Pointers from before group keys were all scored on documents.
+    if pointer.get("group_key") != group_key_of(manifest):
+        was = describe_unit(unit_of(pointer.get("group_key")))
+        now = describe_unit(unit_of(group_key_of(manifest)))
+        return Baseline(
+            None,
+            f"baseline {pointer['run_id']} was scored at unit {was}, this run at {now}; "
+            "no comparison until a run in this unit passes (or pin one)",
         )
     try:
         run_dir = runstore.find_run(runs_root, pointer["run_id"])
@@ -177,10 +189,15 @@ def failed_queries_gate(manifest: dict[str, Any], mode: GateMode) -> GateResult:
 
 
 def judge(
-    baseline: Baseline, run_dir: PathLike, qrels: Qrels, settings: RegressionSettings
+    baseline: Baseline,
+    run_dir: PathLike,
+    qrels: Qrels,
+    settings: RegressionSettings,
+    labels_name: str | None = None,
 ) -> Verdict:
     """Compare the run with its baseline and apply the quality, cost/latency and failed-query
-    gates (the last one also without a baseline)."""
+    gates (the last one also without a baseline). Both runs are scored in the unit their
+    manifests record (`compare_runs`); `labels_name` names the labels in errors."""
     manifest = storage.read_json(storage.location(run_dir) / "manifest.json")
     failed = failed_queries_gate(manifest, settings.mode)
     if baseline.run_dir is None:
@@ -191,6 +208,7 @@ def judge(
         qrels,
         seed=settings.seed,
         n_resamples=settings.n_resamples,
+        labels_name=labels_name,
     )
     quality = evaluate_gate(comparison, settings.rules, mode=settings.mode)
     ops = evaluate_ops_gate(

@@ -23,7 +23,14 @@ from markupsafe import Markup
 from upath import UPath
 
 from tasks import plots, storage
-from tasks.metrics import DEFAULT_KS, _fmt, diagnostic_lines, evaluate_run, table_rows
+from tasks.metrics import (
+    DEFAULT_KS,
+    _fmt,
+    diagnostic_lines,
+    evaluate_run,
+    group_key_of,
+    table_rows,
+)
 from tasks.storage import PathLike
 from tasks.types import Qrels
 
@@ -68,6 +75,7 @@ def _run_metrics(
         plots.run_setting(manifest, "fetch_k", where),
         plots.run_setting(manifest, "top_k", where),
         ks,
+        group_key=group_key_of(manifest, where),
     )
 
 
@@ -135,8 +143,10 @@ def _figures(
             alt = "Share of queries already right, fixable by reranking, not retrieved"
             figures.append({"id": "headroom", "title": "Headroom", "alt": alt, "path": path})
         if trend_runs:
-            path = plots.plot_trend(trend_runs, out / "trend.png")
-            alt = "Reranked recall@10 and cost over recent runs"
+            # The metric the nightly trend plots (regression.write_plots): recall@top_k.
+            metric = f"recall@{plots.run_setting(manifest, 'top_k', where)}"
+            path = plots.plot_trend(trend_runs, out / "trend.png", ("reranked", metric))
+            alt = f"Reranked {metric} and cost over recent runs"
             figures.append({"id": "trend", "title": "Trend", "alt": alt, "path": path})
         # Read while the temporary directory still exists.
         return [

@@ -218,6 +218,8 @@ def test_evaluate_run_matches_pytrec_eval(
 
     labelled = set(ret_ref)
     in_run = set(candidates)
+    relevant = {d for q in labelled for d, rel in qrels[q].items() if rel > 0}
+    seen = {d for docs in candidates.values() for d, _ in docs}
     assert result["queries"] == {
         "in_run": len(in_run),
         "labelled": len(labelled),
@@ -225,6 +227,8 @@ def test_evaluate_run_matches_pytrec_eval(
         "unlabelled_in_run": len(in_run - labelled),
         "labelled_missing_from_run": len(labelled - in_run),
         "failed_rerank": 0,
+        "label_ids": len(relevant),
+        "label_ids_not_in_run": len(relevant - seen),
     }
     # The generator must really produce the awkward cases this test is about.
     assert result["queries"]["unlabelled_in_run"] > 0
@@ -328,6 +332,8 @@ def test_diagnostics_hand_computed(tmp_path: Path) -> None:
         "unlabelled_in_run": 2,
         "labelled_missing_from_run": 1,
         "failed_rerank": 0,
+        "label_ids": 1,  # "r", seen in the run
+        "label_ids_not_in_run": 0,
     }
     diag = result["diagnostics"]
     assert diag["retrieval_ceiling"] == pytest.approx(4 / 6)
