@@ -105,8 +105,8 @@ def paired_permutation_pvalue(
     # rescaling of the sum: dropping them leaves the p-value unchanged and cuts the cost,
     # which is O(non-tied queries x n_resamples) (IR runs tie on most queries).
     diffs = diffs[np.abs(diffs) > TIE_EPS]
-    if diffs.size == 0:
-        return 1.0
+    if diffs.size <= 1:
+        return 1.0  # one differing query: its two signs are equally extreme (scipy refuses n=1)
     result = stats.permutation_test(
         (diffs,),
         _mean,
