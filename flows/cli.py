@@ -158,6 +158,69 @@ def run(
         raise typer.Exit(3)
 
 
+@app.command("bakeoff")
+def bakeoff_cmd(
+    profile: ProfileOpt = "demo",
+    reranker: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reranker",
+            help="A candidate: backend or backend:model, e.g. flag:BAAI/bge-reranker-v2-m3 "
+            "(repeatable; none, the baseline, is always included).",
+        ),
+    ] = None,
+    metric: Annotated[
+        str, typer.Option(help="Headline metric (reranked): deltas, p-values and 'best'.")
+    ] = "recall@5",
+    alpha: Annotated[float, typer.Option(help="Significance level for 'best'.")] = 0.05,
+    resume: Annotated[
+        str | None,
+        typer.Option(help="Finish bake-off BAKEOFF_ID: only the columns that did not complete."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    set_: SetOpt = None,
+) -> None:
+    """Retrieve once, rerank with each candidate, compare quality, latency and cost in one table.
+
+    Writes each column as a run and the bake-off (table.json, report.html, quality_vs_cost.png)
+    under <runs_root>/bakeoffs/<id>. Exits 3 when any column failed; --resume finishes it.
+    """
+    from flows import preflight
+    from flows.bakeoff import bakeoff
+    from tasks import bakeoff as bo
+
+    with _reported():
+        overrides = _overrides(set_)
+        settings = _settings(profile, overrides)
+        if resume:
+            preflight.check_bakeoff_resume(settings, resume)
+        else:
+            preflight.check_bakeoff(settings, reranker or [], metric, alpha)
+        result = bakeoff(
+            profile=profile,
+            overrides=overrides,
+            rerankers=reranker,
+            metric=metric,
+            alpha=alpha,
+            resume_bakeoff_id=resume,
+        )
+    table = result["table"]
+    if as_json:
+        typer.echo(json.dumps(table, indent=2, default=str))
+    else:
+        typer.echo(bo.format_table(table))
+        typer.echo(f"bake-off {result['bakeoff_id']} written to {result['bakeoff_dir']}")
+    if table["failed"]:
+        typer.secho(
+            f"{len(table['failed'])} column(s) failed: {', '.join(table['failed'])}; finish "
+            f"them with: rerankflow bakeoff --resume {result['bakeoff_id']} "
+            "(with the same --profile and run.runs_root)",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        raise typer.Exit(3)
+
+
 @app.command("eval")
 def eval_(
     run_ref: Annotated[

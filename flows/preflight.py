@@ -7,13 +7,15 @@ them first so that a user's mistake is one line in a second, not a line after a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from upath import UPath
 
 from config.settings import Settings
-from tasks import faq, runstore, storage
+from tasks import bakeoff, faq, runstore, storage
+from tasks.bakeoff import RerankerSpec
 from tasks.errors import InputError, SettingsError, UserError
 from tasks.indexing import require_index
 from tasks.inputs import BatchInputs, load_inputs
@@ -94,3 +96,76 @@ def check_faq(settings: Settings, faq_dir: str | None) -> None:
     faq.serving_dir(settings, faq_dir)
     load_queries(settings.dataset.queries)
     require_index(settings, dataset_hash(settings.dataset.corpus))
+
+
+@dataclass(frozen=True)
+class BakeoffPlan:
+    """What a bake-off runs: its settings, its columns (`none` first), the headline metric, and
+    on resume the bake-off's manifest and directory."""
+
+    settings: Settings
+    specs: list[RerankerSpec]
+    metric: str
+    alpha: float
+    inputs: BatchInputs
+    manifest: dict[str, Any] | None = None
+    bakeoff_dir: UPath | None = None
+
+
+def check_bakeoff(
+    settings: Settings, rerankers: Sequence[str], metric: str, alpha: float
+) -> BakeoffPlan:
+    """The rerankers parse and each makes valid settings, the metric is measured, the run's
+    inputs and index are there. A reranker that cannot load (no weights, no key) is not
+    refused here: it fails its own column, not the bake-off."""
+    specs = bakeoff.parse_specs(rerankers)
+    if settings.dataset.labels is None:
+        raise SettingsError(
+            f"profile '{settings.profile}': a bake-off compares quality, so it needs labels; "
+            "set dataset.labels"
+        )
+    bakeoff.parse_metric(metric, settings)
+    if not 0 < alpha < 1:
+        raise SettingsError(f"--alpha {alpha}: expected a significance level between 0 and 1")
+    for spec in specs:
+        bakeoff.column_settings(settings, spec)
+    return BakeoffPlan(settings, specs, metric, alpha, check_run(settings))
+
+
+def check_bakeoff_resume(settings: Settings, bakeoff_id: str) -> BakeoffPlan:
+    """The bake-off to finish, with the settings it started with; refused when its queries or
+    corpus changed since (its columns would be measured on different inputs)."""
+    path = bakeoff.find_bakeoff(settings.run.runs_root, bakeoff_id)
+    where = path / bakeoff.BAKEOFF_FILE
+    manifest = storage.read_json(where)
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    if not isinstance(config, dict) or not isinstance(config.get("run"), dict):
+        raise InputError(f"{where}: field 'config': missing; not a bake-off")
+    config["run"].update(
+        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
+    )
+    try:
+        resumed = Settings.model_validate(config)
+    except ValueError as exc:
+        raise InputError(
+            f"{where}: its settings no longer validate ({' '.join(str(exc).split())[:200]}); "
+            "start a new bake-off"
+        ) from None
+    inputs = check_run(resumed)
+    now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
+    changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
+    if changed:
+        raise UserError(
+            f"bake-off {bakeoff_id}: the {' and '.join(changed)} changed since it started; "
+            "start a new bake-off instead of resuming"
+        )
+    specs = [bakeoff.RerankerSpec(c["backend"], c["model"]) for c in manifest["columns"]]
+    return BakeoffPlan(
+        resumed,
+        specs,
+        manifest["metric"],
+        float(manifest["alpha"]),
+        inputs,
+        manifest=manifest,
+        bakeoff_dir=path,
+    )

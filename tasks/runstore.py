@@ -113,15 +113,29 @@ def write_hits(
     write_parquet(table, part_path(run_dir, batch, "hits"))
 
 
+# A run whose manifest names a shared retrieval (a bake-off's column) reads the hits parts of
+# that directory instead of its own: `shared_retrieval.dir`, relative to the runs root (the run
+# directory's grandparent), so a runs root that moves or is reached by URL still resolves.
+SHARED_RETRIEVAL = "shared_retrieval"
+
+
+def hits_dir(run_dir: PathLike) -> UPath:
+    """Where the run's hits parts live: its own directory, or the retrieval it shares."""
+    run_dir = location(run_dir)
+    manifest = run_dir / "manifest.json"
+    shared = read_json(manifest).get(SHARED_RETRIEVAL) if manifest.exists() else None
+    return run_dir.parent.parent / shared["dir"] if shared else run_dir
+
+
 def hits_done(run_dir: PathLike, batch: int) -> bool:
-    return part_path(run_dir, batch, "hits").exists()
+    return part_path(hits_dir(run_dir), batch, "hits").exists()
 
 
 def read_hits(
     run_dir: PathLike, batch: int, only: Collection[str] | None = None
 ) -> tuple[list[Query], list[list[Hit]], dict[str, float]]:
     """Queries (in batch order), their hits, and the retrieval seconds; `only` keeps some qids."""
-    table = read_parquet(part_path(run_dir, batch, "hits"))
+    table = read_parquet(part_path(hits_dir(run_dir), batch, "hits"))
     seconds = json.loads((table.schema.metadata or {}).get(_SECONDS_KEY, b"{}"))
     queries: dict[str, Query] = {}
     hits: dict[str, list[Hit]] = {}
