@@ -103,11 +103,15 @@ def bakeoff(
     metric: str = bo.DEFAULT_METRIC,
     alpha: float = bo.DEFAULT_ALPHA,
     resume_bakeoff_id: str | None = None,
+    deployment_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Rerank one retrieval with each of `rerankers` (backend[:model]; `none` is always the
     baseline) and put quality, latency and cost side by side; `resume_bakeoff_id` finishes the
-    columns of an earlier bake-off that did not complete."""
+    columns of an earlier bake-off that did not complete. `overrides` apply over
+    `deployment_overrides` (the deployment's own settings, prefect.yaml)."""
     logger = get_run_logger()
+    # Prefect replaces a parameter given at run time whole: the deployment's keeps its own.
+    overrides = {**(deployment_overrides or {}), **(overrides or {})}
     settings = load_settings(profile, overrides)
     if resume_bakeoff_id is None:
         plan = check_bakeoff(settings, rerankers or [], metric, alpha)

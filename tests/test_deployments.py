@@ -24,6 +24,7 @@ def test_declared_deployments():
         "faq-precompute",
         "index-corpus",
         "rerank-gpu",
+        "bakeoff",
     }
     for name in ("nightly-regression", "faq-precompute"):
         [schedule] = DEPLOYMENTS[name]["schedules"]
