@@ -127,3 +127,45 @@ def test_pinned_baseline_and_no_promotion(indexed, tmp_path):
     assert second["baseline"] == f"pinned run {first['run_id']}"
     with pytest.raises(FileNotFoundError, match="no run 'nope'"):
         nightly_regression(profile="demo", overrides=overrides, baseline_run_id="nope")
+
+
+def test_one_differing_query_is_judged_not_crashed(indexed, tmp_path):
+    """Exactly one query differs from the baseline: p = 1, the verdict and report are written."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    runs_root = tmp_path / "runs"
+    overrides = profile_overrides(
+        indexed, **{"run.runs_root": str(runs_root), "regression.promote": False}
+    )
+    first = nightly_regression(profile="demo", overrides=overrides)
+    # A baseline equal to the first run but for one query, whose reranked scores are negated:
+    # its relevant document drops from the top to the bottom of its top_k.
+    src = Path(first["run_dir"])
+    doctored = src.parent / "run_id=doctored"
+    shutil.copytree(src, doctored)
+    reranked = pq.read_table(doctored / "reranked.parquet")
+    top = reranked.filter(pc.equal(reranked.column("rank"), 1)).column("qid")[0].as_py()
+    is_top = pc.equal(reranked.column("qid"), top)
+    scores = pc.if_else(
+        is_top, pc.negate(reranked.column("rerank_score")), reranked["rerank_score"]
+    )
+    reranked = reranked.set_column(
+        reranked.schema.get_field_index("rerank_score"), "rerank_score", scores
+    )
+    pq.write_table(reranked, doctored / "reranked.parquet")
+    manifest = storage.read_json(doctored / "manifest.json")
+    storage.write_json({**manifest, "run_id": "doctored"}, doctored / "manifest.json")
+
+    second = nightly_regression(profile="demo", overrides=overrides, baseline_run_id="doctored")
+    assert second["passed"]
+    run_dir = Path(second["run_dir"])
+    verdict = storage.read_json(run_dir / regression.REGRESSION_FILE)
+    entries = verdict["comparison"]["stages"]["reranked"]
+    single = {k: e for k, e in entries.items() if e["wins"] + e["losses"] == 1}
+    assert "recall@1" in single and "mrr@10" in single, entries  # the case that crashed
+    assert all(e["p_value"] == 1.0 and e["wins"] == 1 for e in single.values())
+    assert all(e["worst"] == [] or e["worst"][0]["qid"] == top for e in single.values())
+    assert "<html" in (run_dir / regression.REPORT_FILE).read_text()
