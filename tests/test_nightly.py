@@ -138,10 +138,12 @@ def test_one_differing_query_is_judged_not_crashed(indexed, tmp_path):
     import pyarrow.parquet as pq
 
     runs_root = tmp_path / "runs"
-    overrides = profile_overrides(
-        indexed, **{"run.runs_root": str(runs_root), "regression.promote": False}
+    overrides = profile_overrides(indexed, **{"run.runs_root": str(runs_root)})
+    # A deployment's own overrides apply under the user's (prefect.yaml's gpu hand-off).
+    first = nightly_regression(
+        profile="demo", overrides=overrides, deployment_overrides={"regression.promote": False}
     )
-    first = nightly_regression(profile="demo", overrides=overrides)
+    assert first["passed"] and not first["promoted"]
     # A baseline equal to the first run but for one query, whose reranked scores are negated:
     # its relevant document drops from the top to the bottom of its top_k.
     src = Path(first["run_dir"])
@@ -162,8 +164,14 @@ def test_one_differing_query_is_judged_not_crashed(indexed, tmp_path):
     manifest = storage.read_json(doctored / "manifest.json")
     storage.write_json({**manifest, "run_id": "doctored"}, doctored / "manifest.json")
 
-    second = nightly_regression(profile="demo", overrides=overrides, baseline_run_id="doctored")
-    assert second["passed"]
+    second = nightly_regression(
+        profile="demo",
+        overrides={**overrides, "regression.promote": False},
+        baseline_run_id="doctored",
+        deployment_overrides={"regression.promote": True},
+    )
+    assert second["passed"] and not second["promoted"]  # the user's value won
+    assert regression.read_baseline(runs_root, "demo") is None
     run_dir = Path(second["run_dir"])
     verdict = storage.read_json(run_dir / regression.REGRESSION_FILE)
     entries = verdict["comparison"]["stages"]["reranked"]
