@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -471,3 +471,21 @@ def load_settings(profile: str | Path, overrides: dict[str, Any] | None = None) 
         if not field:
             raise SettingsError(f"{where}: {message}") from None
         raise SettingsError(f"{where}: field '{field}': {message}") from None
+
+
+def merge_overrides(
+    deployment: Mapping[str, Any] | None, user: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """A deployment's own overrides with the user's applied after them.
+
+    Prefect replaces a flow parameter given at run time whole, so a deployment keeps its
+    defaults (the gpu hand-off) in a separate `deployment_overrides` parameter and the flow
+    merges the user's `overrides` over it: a key in both takes the user's value (`null`
+    unsets), and a user's key comes later, so a whole section given by the user replaces the
+    deployment's dotted keys inside it.
+    """
+    merged = dict(deployment or {})
+    for key, value in (user or {}).items():
+        merged.pop(key, None)  # re-inserted last: applied after the deployment's keys
+        merged[key] = value
+    return merged

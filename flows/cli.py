@@ -218,6 +218,13 @@ def costs(
     queries_per_day: Annotated[
         int | None, typer.Option(help="Projection volume (default: costs.queries_per_day).")
     ] = None,
+    reranker: Annotated[
+        str | None,
+        typer.Option(help="--estimate: backend to price (cohere, cross-encoder, flag)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="--estimate: reranker model (cohere: rerank-v3.5).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     set_: SetOpt = None,
 ) -> None:
@@ -226,7 +233,12 @@ def costs(
     from tasks import costs as cost_model
 
     with _reported():
-        settings = _settings(profile, _overrides(set_))
+        named = {"reranker.backend": reranker, "reranker.model": model}
+        overrides = _overrides(set_, **named)
+        if reranker is not None and model is None:
+            # The profile's model belongs to its own backend; cohere then takes its default.
+            overrides.setdefault("reranker.model", None)
+        settings = _settings(profile, overrides)
         per_day = queries_per_day or settings.costs.queries_per_day
         if estimate:
             if queries is None:

@@ -16,7 +16,7 @@ import pyarrow as pa
 from prefect import flow, get_run_logger
 from upath import UPath
 
-from config.settings import Settings, load_settings
+from config.settings import Settings, load_settings, merge_overrides
 from flows.manifest import complete_manifest, start_manifest
 from flows.rerank_batch import run_labels
 from flows.rerank_gpu import rerank_stage
@@ -68,10 +68,14 @@ def faq_precompute(
     profile: str = "demo",
     overrides: dict[str, Any] | None = None,
     faq_dir: str | None = None,
+    deployment_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Bring the FAQ serving table in line with the profile's question list and settings."""
+    """Bring the FAQ serving table in line with the profile's question list and settings.
+
+    `overrides` are applied over `deployment_overrides` (the deployment's own, prefect.yaml).
+    """
     logger = get_run_logger()
-    settings = load_settings(profile, overrides)
+    settings = load_settings(profile, merge_overrides(deployment_overrides, overrides))
     out = faq.serving_dir(settings, faq_dir)
     queries = load_queries(settings.dataset.queries)
     corpus_hash = dataset_hash(settings.dataset.corpus)

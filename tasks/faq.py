@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +40,8 @@ MANIFEST_FILE = "faq.json"
 LOCK_FILE = ".faq.lock"
 # Bumped when the table's layout or meaning changes: every query is then recomputed.
 FORMAT_VERSION = 1
+# Sentence-final . ? ! (ASCII, full-width, ideographic full stop) and whitespace around them.
+_TRAILING_PUNCTUATION = re.compile(r"[\s.?!\uff0e\uff1f\uff01\u3002]+$")
 
 FAQ_SCHEMA = pa.schema(
     [
@@ -72,12 +75,17 @@ _COHERE_OPERATIONAL = {
 
 
 def normalize_query(text: str) -> str:
-    """The lookup key: NFKC, casefolded, whitespace collapsed and stripped.
+    """The lookup key, used at precompute and at lookup alike: NFKC, casefolded, whitespace
+    collapsed and stripped, and trailing sentence punctuation dropped (`.`, `?`, `!`, their
+    full-width forms and the ideographic full stop `。`, with the whitespace around them), so
+    "How do I export to PDF" finds "how do i export to pdf?". Punctuation inside is kept.
 
     NFKC runs again after casefold because folding can leave a string that is not NFKC.
+    Changing this function changes stored keys: `inputs_hash` covers the key, so the next
+    precompute recomputes the questions whose key changed (their old rows are replaced).
     """
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return " ".join(folded.split())
+    return _TRAILING_PUNCTUATION.sub("", " ".join(folded.split()))
 
 
 def serving_dir(settings: Settings, faq_dir: str | Path | None = None) -> Path:
@@ -159,6 +167,11 @@ def check_unique_questions(queries: Sequence[Query], source: Path | str) -> dict
     first: dict[str, tuple[int, str]] = {}
     for n, query in enumerate(queries, start=1):
         norm = normalize_query(query.text)
+        if not norm:
+            raise InputError(
+                f"{source}: entry {n}: field 'text': question of qid {query.qid!r} is empty "
+                f"after normalization ({query.text!r}); give it words or remove it"
+            )
         if norm in first:
             entry, qid = first[norm]
             raise InputError(

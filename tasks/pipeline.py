@@ -19,9 +19,16 @@ from tasks.types import Hit, Query
 
 
 def tie_break_order(scores: Sequence[float], doc_ids: Sequence[str]) -> list[int]:
-    """Indices by score descending, then doc_id descending (trec_eval's order, so metrics agree)."""
+    """Indices by score descending, then doc_id descending (trec_eval's order, so metrics agree).
+
+    Scores are compared at float32 resolution, as trec_eval stores them (C float) and as
+    `tasks/sql/per_query.sql` ranks: scores closer than that tie and doc_id decides. The
+    stored scores keep full precision.
+    """
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as in C
+        as_f32 = np.asarray(scores, dtype=np.float64).astype(np.float32).tolist()
     order = sorted(range(len(scores)), key=doc_ids.__getitem__, reverse=True)
-    order.sort(key=lambda i: -scores[i])  # stable: equal scores keep doc_id descending
+    order.sort(key=lambda i: -as_f32[i])  # stable: equal scores keep doc_id descending
     return order
 
 
