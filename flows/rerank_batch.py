@@ -14,6 +14,7 @@ from flows.rerank_gpu import rerank_stage
 from tasks import costs, metrics, prefect_tasks, runstore, storage
 from tasks.indexing import require_index
 from tasks.inputs import load_inputs
+from tasks.rerankers.registry import check_ready
 
 
 def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id: str | None):
@@ -35,9 +36,7 @@ def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id:
     # Where the run is now wins (it may have been moved, or its store's endpoint changed): the
     # rerank stage is sent there.
     run = manifest["config"]["run"]
-    run.update(
-        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
-    )
+    run.update(runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options)
     return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
 
 
@@ -62,6 +61,7 @@ def rerank_batch(
     started = time.perf_counter()
     logger = get_run_logger()
     settings, run_id, run_dir, manifest = _settings_for(profile, overrides, resume_run_id)
+    check_ready(settings.reranker)  # a missing key stops the run before anything is written
     inputs = load_inputs(settings)
     require_index(settings, inputs.corpus_hash)
     size = settings.run.query_batch_size
