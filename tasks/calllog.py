@@ -45,13 +45,18 @@ CALLS_SCHEMA = pa.schema(
 def calls_table(rows: Iterable[Mapping[str, Any]], run_id: str, batch: int) -> pa.Table:
     """Rows from a RerankResult, stamped with the run and batch; absent fields become null."""
     columns: dict[str, list[Any]] = {name: [] for name in CALLS_SCHEMA.names}
-    defaults = {"run_id": run_id, "batch": batch, "attempt": 1, "cache_hit": False}
+    defaults = call_defaults(run_id, batch)
     for row in rows:
         for name in CALLS_SCHEMA.names:
             columns[name].append(row.get(name, defaults.get(name)))
         if columns["call_id"][-1] is None:
             columns["call_id"][-1] = new_call_id()
     return pa.Table.from_pydict(columns, schema=CALLS_SCHEMA)
+
+
+def call_defaults(run_id: str, batch: int) -> dict[str, Any]:
+    """What a row that does not say otherwise is: a first attempt, not a cache hit."""
+    return {"run_id": run_id, "batch": batch, "attempt": 1, "cache_hit": False}
 
 
 def new_call_id() -> str:

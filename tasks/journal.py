@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from upath import UPath
 
-from tasks.calllog import CALLS_SCHEMA, as_calls, first_of_each_call
+from tasks.calllog import CALLS_SCHEMA, as_calls, call_defaults, first_of_each_call
 from tasks.storage import PathLike, location, read_parquet, write_parquet
 
 JOURNAL_SCHEMA = pa.schema(
@@ -50,7 +50,7 @@ class CallJournal:
     ) -> bool:
         """Write one attempt now; False (logged) when it could not be written, so the caller
         keeps the row for the batch's own part instead."""
-        stamped = {"run_id": self.run_id, "batch": self.batch, **row}
+        stamped = {**call_defaults(self.run_id, self.batch), **row}
         columns = {name: [stamped.get(name)] for name in CALLS_SCHEMA.names}
         columns["key"] = [key if scores is not None else None]
         columns["scores"] = [None if scores is None else np.asarray(scores, float).tolist()]

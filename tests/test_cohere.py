@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -331,3 +332,54 @@ def test_a_wrong_200_is_a_failed_attempt_never_a_score_nor_cached(co_key, tmp_pa
         assert [c.status for c in server.calls] == [200, 200]
         assert not third.failures and [r["attempt"] for r in third.calls] == [1, 2]
         np.testing.assert_allclose(third.scores[0], [0.0, 1.0, 0.0, 1.0])
+
+
+PACE_CHILD = """
+import sys, time
+from pathlib import Path
+from tasks.rerankers.ratelimit import Pacer, limiter_db, local_rates
+pacer = Pacer(local_rates(5, 1.0), limiter_db(Path(sys.argv[1]), sys.argv[2]))
+print("ready", flush=True)
+sys.stdin.readline()
+for _ in range(12):
+    pacer.acquire()
+    print(time.time(), flush=True)
+"""
+
+
+def test_processes_on_one_key_share_the_pace(tmp_path):
+    """Two processes, one key, no Prefect server: the SQLite log keeps them within one budget;
+    a process on another key is not slowed by them."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    keys = ["shared-key", "shared-key", "other-key"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PACE_CHILD, str(tmp_path), key],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for key in keys
+    ]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    t0 = time.time()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    stamps = [[float(x) for x in p.communicate(timeout=60)[0].split()] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    shared = stamps[0] + stamps[1]
+    # 24 requests at 5 per (1 s + 0.25 s margin): the two processes took turns.
+    assert max_in_window(shared, 1.0) <= 5
+    assert max(shared) - t0 >= 4 * 1.25 - 0.5
+    # The other key's 12 took about half as long: its log is its own.
+    assert max(stamps[2]) - t0 < max(shared) - t0 - 1.0
+    # The file is named by the key's hash, never the key.
+    assert not any("shared-key" in p.name for p in tmp_path.iterdir())

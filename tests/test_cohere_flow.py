@@ -396,6 +396,7 @@ def test_killed_mid_batch_resume_buys_nothing_twice(indexed, tmp_path, monkeypat
         # Each query bought once: the dying batch's answers were not bought again.
         assert sorted(c.query for c in answered) == sorted(q.text for q in queries)
     calls = read_rows(run_dir / "calls.parquet")
+    assert all(c["cache_hit"] is not None and c["run_id"] == run_id for c in calls)
     paid = [c for c in calls if not c["cache_hit"]]
     assert len(paid) == len(answered) == N_QUERIES
     assert len({c["call_id"] for c in calls}) == len(calls)
