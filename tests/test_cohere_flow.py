@@ -441,6 +441,8 @@ def test_two_processes_share_one_budget_without_a_prefect_server(indexed, tmp_pa
             env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
             # Each process its own ephemeral Prefect API (and database): no shared server.
             env.update(CO_API_KEY=KEY, PREFECT_HOME=str(home / "prefect"))
+            # Its start-up (20 s allowed by default) can run long on a loaded machine.
+            env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "flows.cli", "run", "--profile", "demo", "--no-cache"]
