@@ -106,6 +106,10 @@ class CohereSettings(_Frozen):
     # Prefect global concurrency limit shared by every worker on this key, used when a Prefect
     # server is configured (PREFECT_API_URL); null turns the cross-process budget off.
     global_limit: str | None = "rerankflow-cohere"
+    # Where the host-wide request log of each key lives (a SQLite file named by the key's
+    # hash): every process on this host using the key paces against it. Unset: the system
+    # temporary directory (rerankflow-limits/). A local directory, never a network share.
+    limiter_dir: Path | None = None
 
 
 class RerankerSettings(_Frozen):

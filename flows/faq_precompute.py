@@ -24,6 +24,7 @@ from tasks import faq, prefect_tasks, runstore, storage
 from tasks.indexing import require_index
 from tasks.inputs import BatchInputs, query_set_hash
 from tasks.loaders import dataset_hash, load_corpus, load_queries
+from tasks.rerankers.registry import check_ready
 from tasks.types import Query
 
 
@@ -76,6 +77,7 @@ def faq_precompute(
     """
     logger = get_run_logger()
     settings = load_settings(profile, merge_overrides(deployment_overrides, overrides))
+    check_ready(settings.reranker)  # a missing key stops the refresh before anything is written
     out = faq.serving_dir(settings, faq_dir)
     queries = load_queries(settings.dataset.queries)
     corpus_hash = dataset_hash(settings.dataset.corpus)

@@ -18,10 +18,12 @@ from tasks.errors import InputError, SettingsError, UserError
 from tasks.indexing import require_index
 from tasks.inputs import BatchInputs, load_inputs
 from tasks.loaders import dataset_hash, load_corpus, load_queries
+from tasks.rerankers.registry import check_ready
 
 
 def check_run(settings: Settings) -> BatchInputs:
     """A new run's inputs, read and checked, and the index it needs."""
+    check_ready(settings.reranker)  # a missing key stops the run before anything is written
     inputs = load_inputs(settings)
     require_index(settings, inputs.corpus_hash)
     return inputs
@@ -91,6 +93,7 @@ def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInput
 
 def check_faq(settings: Settings, faq_dir: str | None) -> None:
     """The FAQ questions read, the serving folder is known, the index is there."""
+    check_ready(settings.reranker)
     faq.serving_dir(settings, faq_dir)
     load_queries(settings.dataset.queries)
     require_index(settings, dataset_hash(settings.dataset.corpus))

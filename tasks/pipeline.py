@@ -13,6 +13,7 @@ from config.settings import Settings
 from tasks import embed, vectorstore
 from tasks.calllog import calls_table
 from tasks.indexing import side_index_dir
+from tasks.journal import CallJournal
 from tasks.rerankers.registry import get_reranker
 from tasks.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA, BatchTables
 from tasks.types import Hit, Query
@@ -89,14 +90,18 @@ def rerank(
     run_id: str = "",
     batch: int = 0,
     seconds: dict[str, float] | None = None,
-) -> tuple[BatchTables, dict[str, Any]]:
+    journal: CallJournal | None = None,
+) -> tuple[BatchTables, dict[str, Any], BaseException | None]:
     """Rerank retrieved candidates into the batch's tables and stats: the GPU worker's stage.
 
-    `seconds` are the retrieval stage's timings, carried into the batch's stats.
+    `seconds` are the retrieval stage's timings, carried into the batch's stats. `journal`
+    records a billed backend's calls as they return (and holds what this batch bought before).
+    The third value is an error that stopped the batch part-way: the caller writes the tables
+    (its finished queries, the rest failed), then raises it.
     """
     t2 = time.perf_counter()
     reranker = get_reranker(settings.reranker, side_index_dir(settings))
-    result = reranker.rerank([q.qid for q in queries], [q.text for q in queries], hits)
+    result = reranker.rerank([q.qid for q in queries], [q.text for q in queries], hits, journal)
     t3 = time.perf_counter()
     candidates, reranked = to_tables(queries, hits, result.scores, settings.run.top_k)
     failed = pa.Table.from_pydict(
@@ -106,7 +111,8 @@ def rerank(
         },
         schema=FAILED_SCHEMA,
     )
-    calls = calls_table(result.calls, run_id, batch)
+    # Journaled calls are on record already; the part holds the rest (cache hits, local calls).
+    calls = calls_table([c for c in result.calls if not c.get("journaled")], run_id, batch)
     stats = {
         "queries": len(queries),
         "pairs_scored": sum(len(h) for h in hits),
@@ -120,4 +126,4 @@ def rerank(
             "assemble": time.perf_counter() - t3,
         },
     }
-    return BatchTables(candidates, reranked, failed, calls), stats
+    return BatchTables(candidates, reranked, failed, calls), stats, result.fatal

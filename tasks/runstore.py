@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from upath import UPath
 
-from tasks.calllog import CALLS_FILE, CALLS_SCHEMA
+from tasks.calllog import CALLS_FILE, unique_calls
+from tasks.journal import journal_calls
 from tasks.storage import PathLike, location, read_json, read_parquet, write_json, write_parquet
 from tasks.types import Hit, Query
 
@@ -88,8 +89,15 @@ def part_path(run_dir: PathLike, batch: int, kind: str) -> UPath:
 
 
 def calls_part_path(run_dir: PathLike, batch: int, attempt: int) -> UPath:
-    # One file per run attempt: calls of an attempt that died were still made (and billed).
-    return location(run_dir) / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}.parquet"
+    # A new file each time (a task retry within one attempt too): calls that were made stay
+    # on record; the merge keeps each call once by its call_id.
+    token = secrets.token_hex(3)
+    return location(run_dir) / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}-{token}.parquet"
+
+
+def journal_dir(run_dir: PathLike, batch: int) -> UPath:
+    """Where the batch's paid calls are journaled as they happen (tasks.journal)."""
+    return location(run_dir) / PARTS / "journal" / f"batch-{batch:05d}"
 
 
 def write_hits(
@@ -226,9 +234,12 @@ def merge_parts(run_dir: PathLike, n_batches: int, labels: dict[str, str]) -> di
         table = pa.concat_tables(tables) if tables else schema.empty_table()
         write_parquet(_labelled(table, labels), location(run_dir) / f"{kind}.parquet")
         counts[kind] = table.num_rows
-    call_parts = sorted((location(run_dir) / PARTS).glob("batch-*.calls.a*.parquet"), key=str)
-    calls = pa.concat_tables([read_parquet(p) for p in call_parts]) if call_parts else None
-    calls = calls if calls is not None else CALLS_SCHEMA.empty_table()
+    # Calls from the batches' parts (cache hits, local backends) and from the journals (every
+    # paid attempt, written as it returned, also those of attempts that died).
+    root = location(run_dir) / PARTS
+    call_parts = sorted(root.glob("batch-*.calls.a*.parquet"), key=str)
+    journals = sorted(root.glob("journal/batch-*/*.parquet"), key=str)
+    calls = unique_calls([read_parquet(p) for p in call_parts] + [journal_calls(journals)])
     write_parquet(_labelled(calls, labels), location(run_dir) / CALLS_FILE)
     counts["calls"] = calls.num_rows
     return counts

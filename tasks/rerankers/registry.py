@@ -59,3 +59,12 @@ def prepare_reranker(settings: RerankerSettings) -> None:
             ensure_global_limit(
                 cohere.global_limit, cohere.requests_per_minute, cohere.rate_window_s
             )
+
+
+def check_ready(settings: RerankerSettings) -> None:
+    """Fail before any work when the backend cannot run: for cohere, the API key must be
+    found (CO_API_KEY or the Prefect Secret block). Raises NotReadyError with the fix."""
+    if settings.backend == "cohere":
+        from tasks.rerankers.cohere import resolve_api_key
+
+        resolve_api_key(settings.cohere)
