@@ -11,7 +11,9 @@ from prefect.artifacts import create_table_artifact
 from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
 from flows.rerank_gpu import rerank_stage
-from tasks import costs, metrics, prefect_tasks, runstore, storage
+from tasks import costs, metrics, prefect_tasks, runstore, storage, vectorstore
+from tasks.errors import InputError
+from tasks.existing import check_existing_collection
 from tasks.indexing import require_index
 from tasks.inputs import load_inputs
 
@@ -35,9 +37,7 @@ def _settings_for(profile: str, overrides: dict[str, Any] | None, resume_run_id:
     # Where the run is now wins (it may have been moved, or its store's endpoint changed): the
     # rerank stage is sent there.
     run = manifest["config"]["run"]
-    run.update(
-        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
-    )
+    run.update(runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options)
     return Settings.model_validate(manifest["config"]), resume_run_id, run_dir, manifest
 
 
@@ -62,21 +62,40 @@ def rerank_batch(
     started = time.perf_counter()
     logger = get_run_logger()
     settings, run_id, run_dir, manifest = _settings_for(profile, overrides, resume_run_id)
+    # An existing collection is checked before anything else reads it (labels are looked up
+    # in it); a collection rerankflow indexed must match its index record.
+    check_existing_collection(settings)
     inputs = load_inputs(settings)
-    require_index(settings, inputs.corpus_hash)
+    if not settings.qdrant.existing:
+        assert inputs.corpus_hash is not None
+        require_index(settings, inputs.corpus_hash)
+    collection = vectorstore.collection_state(
+        vectorstore.open_client(settings.qdrant), settings.qdrant
+    )
     size = settings.run.query_batch_size
     batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
 
     if manifest is None:
-        manifest = start_manifest(settings, run_id, inputs, len(batches))
+        manifest = start_manifest(settings, run_id, inputs, len(batches), collection)
     else:
         now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-        changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
+        changed = [name for name, h in now.items() if manifest["hashes"].get(name) != h]
         if changed:
             # Finishing it would mix batches computed on different inputs in one run.
-            raise ValueError(
+            raise InputError(
                 f"run {run_id}: the {' and '.join(changed)} changed since the run started; "
                 "start a new run instead of resuming"
+            )
+        before = manifest["hashes"].get("collection")
+        if before and before != collection["fingerprint"]:
+            # A live collection keeps changing; refusing would make resume useless there.
+            logger.warning(
+                "run %s: collection '%s' changed since the run started (fingerprint %s -> %s); "
+                "the remaining batches search it as it is now",
+                run_id,
+                settings.qdrant.collection,
+                before,
+                collection["fingerprint"],
             )
         manifest["hashes"]["labels"] = inputs.labels_hash  # metrics use the labels as now
         manifest["attempts"] = manifest.get("attempts", 1) + 1
