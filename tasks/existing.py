@@ -52,7 +52,9 @@ def check_vector(settings: Settings) -> Check:
         return Check(
             "vector",
             "FAIL",
-            f"collection '{q.collection}' has no {label}; its vectors: "
+            f"collection '{q.collection}' has no "
+            f"{f'vector named {q.vector!r}' if q.vector else 'unnamed default vector'}"
+            f" (qdrant.vector); its vectors: "
             f"{vectorstore.describe_vectors(configs)}",
             fix,
         )
