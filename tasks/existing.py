@@ -100,6 +100,11 @@ def check_filter(settings: Settings) -> Check:
     return Check("filter", "ok", f"qdrant.filter matches {n} points")
 
 
+def _lacks(payload: dict | None, key: str, text: bool) -> bool:
+    value = vectorstore.payload_value(payload, key)
+    return value is vectorstore.MISSING or value is None or (text and not isinstance(value, str))
+
+
 def check_payload(settings: Settings) -> Check:
     """A sample of the points the run will search holds every configured payload key."""
     q = settings.qdrant
@@ -123,18 +128,7 @@ def check_payload(settings: Settings) -> Check:
     wanted += [("qdrant.id_key", layout.id_key)] if layout.id_key else []
     wanted += [("qdrant.group_key", layout.group_key)] if layout.group_key else []
     for setting, key in wanted:
-        lacking = [
-            p
-            for p in points
-            if vectorstore.payload_value(p.payload, key) in (vectorstore.MISSING, None)
-        ]
-        if setting == "qdrant.text_key":
-            lacking += [
-                p
-                for p in points
-                if p not in lacking
-                and not isinstance(vectorstore.payload_value(p.payload, key), str)
-            ]
+        lacking = [p for p in points if _lacks(p.payload, key, text=setting == "qdrant.text_key")]
         if lacking:
             found = sorted({k for p in points for k in (p.payload or {})})
             return Check(

@@ -248,9 +248,7 @@ def _missing_key(client: QdrantClient, name: str, point: Any, key: str, setting:
     )
 
 
-def to_hit(
-    client: QdrantClient, name: str, point: Any, layout: Layout, score: float | None = None
-) -> Hit:
+def to_hit(client: QdrantClient, name: str, point: Any, layout: Layout) -> Hit:
     """A scored point as a Hit: doc_id from id_key or the point id, text, group id.
 
     A point without a configured key stops the run (naming the key and the point): skipping it
@@ -271,7 +269,7 @@ def to_hit(
         if value is MISSING or value is None:
             raise _missing_key(client, name, point, layout.group_key, "qdrant.group_key")
         group = str(value)
-    return Hit(doc_id, text, float(point.score if score is None else score), group)
+    return Hit(doc_id, text, float(point.score), group)
 
 
 def search_batch(
@@ -305,7 +303,7 @@ def search_batch(
 def collection_state(client: QdrantClient, q: QdrantSettings) -> dict[str, Any]:
     """What a run records about the collection it searched: size, vectors, a fingerprint.
 
-    The fingerprint hashes the exact point count, the vector and payload configuration, and
+    The fingerprint hashes the exact point count, the vector configuration, and
     the ids, payloads and vectors of the FINGERPRINT_SAMPLE lowest-id points (one small scroll,
     cheap on any size): adding or deleting points, re-embedding, or editing a sampled point
     changes it. An edit confined to unsampled points at a constant count does not.
