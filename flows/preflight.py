@@ -15,7 +15,8 @@ from upath import UPath
 from config.settings import Settings
 from tasks import faq, runstore, storage
 from tasks.errors import InputError, SettingsError, UserError
-from tasks.indexing import require_index
+from tasks.existing import check_existing_collection
+from tasks.indexing import check_indexable, require_index
 from tasks.inputs import BatchInputs, load_inputs
 from tasks.loaders import dataset_hash, load_corpus, load_queries
 from tasks.rerankers.registry import check_ready
@@ -24,8 +25,13 @@ from tasks.rerankers.registry import check_ready
 def check_run(settings: Settings) -> BatchInputs:
     """A new run's inputs, read and checked, and the index it needs."""
     check_ready(settings.reranker)  # a missing key stops the run before anything is written
+    # An existing collection is checked before anything else reads it (labels are looked up in
+    # it); a collection rerankflow indexed must match its index record.
+    check_existing_collection(settings)
     inputs = load_inputs(settings)
-    require_index(settings, inputs.corpus_hash)
+    if not settings.qdrant.existing:
+        assert inputs.corpus_hash is not None  # required unless existing (settings)
+        require_index(settings, inputs.corpus_hash)
     return inputs
 
 
@@ -61,7 +67,7 @@ def check_resume(
         ) from None
     inputs = check_run(resumed)
     now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-    changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
+    changed = [name for name, h in now.items() if manifest["hashes"].get(name) != h]
     if changed:
         # Finishing it would mix batches computed on different inputs in one run.
         raise UserError(
@@ -75,7 +81,10 @@ def check_resume(
 
 
 def check_index(settings: Settings) -> None:
-    """The corpus file reads (a bad line is named before any embedding)."""
+    """The collection may be written to, and the corpus file reads (a bad line is named before
+    any embedding)."""
+    check_indexable(settings)
+    assert settings.dataset.corpus is not None  # required unless existing (settings check)
     load_corpus(settings.dataset.corpus)
 
 
@@ -96,4 +105,8 @@ def check_faq(settings: Settings, faq_dir: str | None) -> None:
     check_ready(settings.reranker)
     faq.serving_dir(settings, faq_dir)
     load_queries(settings.dataset.queries)
-    require_index(settings, dataset_hash(settings.dataset.corpus))
+    if settings.qdrant.existing:
+        check_existing_collection(settings)
+    else:
+        assert settings.dataset.corpus is not None  # required unless existing (settings check)
+        require_index(settings, dataset_hash(settings.dataset.corpus))

@@ -176,7 +176,7 @@ class _Run:
             "status": self.manifest.get("status"),
             "fetch_k": self.fetch_k,
             "top_k": self.top_k,
-            "hashes": {k: self.hash(k) for k in ("query_set", "labels", "corpus")},
+            "hashes": {k: self.hash(k) for k in ("query_set", "labels", "corpus", "collection")},
         }
 
 
@@ -300,6 +300,18 @@ def _stage_ks(a: _Run, b: _Run, ks: Sequence[int] | None) -> dict[Stage, list[in
     }
 
 
+def _collection_changed(a: _Run, b: _Run) -> str:
+    """A warning, not a failure: the data moved under the runs (a live collection does)."""
+    ca, cb = (run.manifest.get("collection") or {} for run in (a, b))
+    names = sorted({str(c.get("name")) for c in (ca, cb) if c.get("name")})
+    return (
+        f"collection changed between the runs ({', '.join(names) or 'collection'}: "
+        f"{ca.get('points', '?')} -> {cb.get('points', '?')} points, fingerprint "
+        f"{a.hash('collection')} -> {b.hash('collection')}): differences may come from the "
+        "data, not the pipeline"
+    )
+
+
 def _warnings(a: _Run, b: _Run) -> list[str]:
     out = []
     for run in (a, b):
@@ -313,6 +325,12 @@ def _warnings(a: _Run, b: _Run) -> list[str]:
     ):
         if a.hash(field) and b.hash(field) and a.hash(field) != b.hash(field):
             out.append(f"hashes.{field} differ: {why}")
+    if (
+        a.hash("collection")
+        and b.hash("collection")
+        and a.hash("collection") != b.hash("collection")
+    ):
+        out.append(_collection_changed(a, b))
     for field in ("fetch_k", "top_k"):
         va, vb = getattr(a, field), getattr(b, field)
         if va != vb:

@@ -112,7 +112,8 @@ def model_name(settings: Settings) -> str:
 
 
 def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
-    """Everything besides the question that a query's rows depend on."""
+    """Everything besides the question that a query's rows depend on. `corpus_hash` is the
+    corpus file's hash, or `collection:<fingerprint>` for an existing collection."""
     r = settings.reranker
     reranker = r.model_dump(mode="json", exclude=_RERANKER_OPERATIONAL)
     # Documented as unused by these backends: changing them must not recompute everything.
@@ -124,7 +125,7 @@ def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
     if r.backend == "cohere":
         reranker["cohere"] = r.cohere.model_dump(mode="json", exclude=_COHERE_OPERATIONAL)
     e = settings.embedder
-    return {
+    out: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "corpus_hash": corpus_hash,
         # The index is identified by its collection and what it was built from (corpus hash,
@@ -139,6 +140,14 @@ def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
         "fetch_k": settings.run.fetch_k,
         "top_k": settings.run.top_k,
     }
+    q = settings.qdrant
+    if q.existing or q.filter or q.search_params:
+        # What is searched and read (only when set: older tables keep their fingerprint).
+        out["retrieval"] = q.model_dump(
+            mode="json",
+            include={"vector", "text_key", "id_key", "group_key", "filter", "search_params"},
+        )
+    return out
 
 
 def inputs_hash(query_norm: str, fingerprint: Mapping[str, Any]) -> str:

@@ -52,6 +52,7 @@ def to_tables(
             cand["retrieval_rank"].append(rank)
             cand["doc_id"].append(doc_ids[i])
             cand["retrieval_score"].append(retrieval[i])
+            cand["group_id"].append(qhits[i].group_id)
         if qscores is None:
             continue
         for rank, i in enumerate(tie_break_order(qscores.tolist(), doc_ids)[:top_k], start=1):
@@ -61,6 +62,7 @@ def to_tables(
             rer["rerank_score"].append(float(qscores[i]))
             rer["retrieval_rank"].append(retrieval_rank[i])
             rer["retrieval_score"].append(retrieval[i])
+            rer["group_id"].append(qhits[i].group_id)
     return (
         pa.Table.from_pydict(cand, schema=CANDIDATES_SCHEMA),
         pa.Table.from_pydict(rer, schema=RERANKED_SCHEMA),
@@ -77,9 +79,7 @@ def retrieve(
     )
     t1 = time.perf_counter()
     client = vectorstore.open_client(settings.qdrant)
-    hits = vectorstore.search_batch(
-        client, settings.qdrant.collection, vectors, settings.run.fetch_k
-    )
+    hits = vectorstore.search_batch(client, settings.qdrant, vectors, settings.run.fetch_k)
     return [list(h) for h in hits], {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
 
 

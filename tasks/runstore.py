@@ -26,6 +26,8 @@ CANDIDATES_SCHEMA = pa.schema(
         ("retrieval_rank", pa.int32()),
         ("doc_id", pa.string()),
         ("retrieval_score", pa.float64()),
+        # The source document a chunk belongs to (qdrant.group_key); null without one.
+        ("group_id", pa.string()),
     ]
 )
 RERANKED_SCHEMA = pa.schema(
@@ -36,6 +38,7 @@ RERANKED_SCHEMA = pa.schema(
         ("rerank_score", pa.float64()),
         ("retrieval_rank", pa.int32()),
         ("retrieval_score", pa.float64()),
+        ("group_id", pa.string()),
     ]
 )
 
@@ -49,6 +52,7 @@ HITS_SCHEMA = pa.schema(
         ("doc_id", pa.string()),
         ("text", pa.string()),
         ("retrieval_score", pa.float64()),
+        ("group_id", pa.string()),
     ]
 )
 _SECONDS_KEY = b"rerankflow.seconds"
@@ -116,6 +120,7 @@ def write_hits(
             cols["doc_id"].append(hit.doc_id if hit else None)
             cols["text"].append(hit.text if hit else None)
             cols["retrieval_score"].append(hit.score if hit else None)
+            cols["group_id"].append(hit.group_id if hit else None)
     table = pa.Table.from_pydict(cols, schema=HITS_SCHEMA)
     table = table.replace_schema_metadata({_SECONDS_KEY: json.dumps(seconds).encode()})
     write_parquet(table, part_path(run_dir, batch, "hits"))
@@ -141,8 +146,24 @@ def read_hits(
             queries[qid] = Query(qid, row["query"])
             hits[qid] = []
         if row["doc_id"] is not None:
-            hits[qid].append(Hit(row["doc_id"], row["text"], row["retrieval_score"]))
+            # Parts written before the group column read as no group.
+            hits[qid].append(
+                Hit(row["doc_id"], row["text"], row["retrieval_score"], row.get("group_id"))
+            )
     return list(queries.values()), [hits[q] for q in queries], seconds
+
+
+def hit_texts(run_dir: PathLike) -> dict[str, str]:
+    """doc_id -> text of every candidate the run retrieved, from its hits parts."""
+    texts: dict[str, str] = {}
+    for path in sorted((location(run_dir) / PARTS).glob("batch-*.hits.parquet"), key=str):
+        table = read_parquet(path).select(["doc_id", "text"])
+        for doc_id, text in zip(
+            table.column("doc_id").to_pylist(), table.column("text").to_pylist(), strict=True
+        ):
+            if doc_id is not None:
+                texts[doc_id] = text
+    return texts
 
 
 def batch_done(run_dir: PathLike, batch: int) -> bool:
@@ -165,6 +186,11 @@ def write_batch(
     write_parquet(tables.reranked, part_path(run_dir, batch, "reranked"))
 
 
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    # promote: a run resumed across the group_id column's arrival has parts with and without it
+    return pa.concat_tables(tables, promote_options="default")
+
+
 def _without(table: pa.Table, qids: list[str]) -> pa.Table:
     return table.filter(pc.invert(pc.is_in(table.column("qid"), pa.array(qids, pa.string()))))
 
@@ -180,12 +206,12 @@ def write_retry(
     retried = tables.candidates.column("qid").unique().to_pylist()
     old = {k: read_parquet(part_path(run_dir, batch, k)) for k in ("candidates", "reranked")}
     write_parquet(
-        pa.concat_tables([_without(old["candidates"], retried), tables.candidates]),
+        _concat([_without(old["candidates"], retried), tables.candidates]),
         part_path(run_dir, batch, "candidates"),
     )
     write_parquet(tables.calls, calls_part_path(run_dir, batch, attempt))
     write_parquet(
-        pa.concat_tables([_without(old["reranked"], retried), tables.reranked]),
+        _concat([_without(old["reranked"], retried), tables.reranked]),
         part_path(run_dir, batch, "reranked"),
     )
     before = read_json(part_path(run_dir, batch, "stats"))
@@ -231,7 +257,7 @@ def merge_parts(run_dir: PathLike, n_batches: int, labels: dict[str, str]) -> di
     for kind, schema in kinds:
         paths = [part_path(run_dir, b, kind) for b in range(n_batches)]
         tables = [read_parquet(p) for p in paths if p.exists()]
-        table = pa.concat_tables(tables) if tables else schema.empty_table()
+        table = _concat(tables) if tables else schema.empty_table()
         write_parquet(_labelled(table, labels), location(run_dir) / f"{kind}.parquet")
         counts[kind] = table.num_rows
     # Calls from the batches' parts (cache hits, local backends) and from the journals (every

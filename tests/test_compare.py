@@ -73,14 +73,14 @@ def write_run(
     for qid, docs in candidates.items():
         for i, doc_id in enumerate(docs):
             for name, value in zip(
-                CANDIDATES_SCHEMA.names, (qid, i + 1, doc_id, 1.0 - i / 100), strict=True
+                CANDIDATES_SCHEMA.names, (qid, i + 1, doc_id, 1.0 - i / 100, None), strict=True
             ):
                 cand[name].append(value)
     for qid, docs in reranked.items():
         retrieval = candidates[qid]
         for i, doc_id in enumerate(docs):
             j = retrieval.index(doc_id)
-            row = (qid, i + 1, doc_id, 10.0 - i, j + 1, 1.0 - j / 100)
+            row = (qid, i + 1, doc_id, 10.0 - i, j + 1, 1.0 - j / 100, None)
             for name, value in zip(RERANKED_SCHEMA.names, row, strict=True):
                 rr[name].append(value)
     pq.write_table(pa.table(cand, schema=CANDIDATES_SCHEMA), run_dir / "candidates.parquet")

@@ -121,6 +121,7 @@ def _rows(plan: faq.Plan, qids: list[str], run_id: str) -> pa.Table:
             "rerank_score": [1.0] * len(qids),
             "retrieval_rank": [1] * len(qids),
             "retrieval_score": [0.5] * len(qids),
+            "group_id": [None] * len(qids),
         },
         schema=RERANKED_SCHEMA,
     )

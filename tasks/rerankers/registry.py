@@ -10,7 +10,9 @@ from tasks.rerankers.base import Reranker
 
 
 @functools.cache
-def get_reranker(settings: RerankerSettings, side_index_dir: Path) -> Reranker:
+def get_reranker(settings: RerankerSettings, side_index_dir: Path | None) -> Reranker:
+    """`side_index_dir` holds the index step's BM25 statistics; None (an existing collection):
+    bm25 computes them from each query's candidates."""
     match settings.backend:
         case "none":
             from tasks.rerankers.none import RetrievalOrder
@@ -19,7 +21,8 @@ def get_reranker(settings: RerankerSettings, side_index_dir: Path) -> Reranker:
         case "bm25":
             from tasks.rerankers.bm25 import BM25Fusion
 
-            return BM25Fusion(side_index_dir / "bm25", settings.bm25_weight)
+            bm25_dir = side_index_dir / "bm25" if side_index_dir is not None else None
+            return BM25Fusion(bm25_dir, settings.bm25_weight)
         case "cross-encoder":
             from tasks.rerankers.cross_encoder import CrossEncoderReranker
 
