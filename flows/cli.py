@@ -272,11 +272,17 @@ def _run_dir(settings: Any, ref: str) -> UPath:
 def _labels_path(settings: Any, labels: Path | None, run_dir: UPath) -> Path:
     """--labels, else the labels the run itself was measured with, else the profile's."""
     from tasks import storage
+    from tasks.errors import SettingsError
 
-    ran_with = storage.read_json(run_dir / "manifest.json")["config"]["dataset"].get("labels")
-    path = labels or ran_with or settings.dataset.labels
+    if labels is not None:
+        return labels
+    manifest = storage.read_json(run_dir / "manifest.json")
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    dataset = config.get("dataset") if isinstance(config, dict) else None
+    ran_with = dataset.get("labels") if isinstance(dataset, dict) else None
+    path = ran_with or settings.dataset.labels
     if path is None:
-        raise ValueError(f"{run_dir}: no labels in its manifest or the profile; give --labels")
+        raise SettingsError(f"{run_dir}: no labels in its manifest or the profile; give --labels")
     return Path(path)
 
 

@@ -19,12 +19,14 @@ from tasks.existing import check_existing_collection
 from tasks.indexing import check_indexable, require_index
 from tasks.inputs import BatchInputs, load_inputs
 from tasks.loaders import dataset_hash, load_corpus, load_queries
-from tasks.rerankers.registry import check_ready
+from tasks.rerankers.registry import check_model, check_ready
 
 
 def check_run(settings: Settings) -> BatchInputs:
     """A new run's inputs, read and checked, and the index it needs."""
     check_ready(settings.reranker)  # a missing key stops the run before anything is written
+    if not settings.run.rerank_deployment:  # else the weights live on the gpu worker
+        check_model(settings.reranker)
     # An existing collection is checked before anything else reads it (labels are looked up in
     # it); a collection rerankflow indexed must match its index record.
     check_existing_collection(settings)

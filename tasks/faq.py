@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from config.settings import Settings
 from tasks import storage
+from tasks.errors import SettingsError
 from tasks.types import InputError, Query
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def serving_dir(settings: Settings, faq_dir: str | Path | None = None) -> Path:
         return settings.faq.dir
     root = settings.run.runs_root
     if not storage.is_local(root):
-        raise ValueError(
+        raise SettingsError(
             f"faq.dir is unset and run.runs_root is {root}: set faq.dir (or --faq-dir) to a "
             "local directory for the serving table (apps open its DuckDB file)"
         )

@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 from config.settings import RerankerSettings
+from tasks.errors import NotReadyError
 from tasks.rerankers.base import Reranker
 
 
@@ -71,3 +72,36 @@ def check_ready(settings: RerankerSettings) -> None:
         from tasks.rerankers.cohere import resolve_api_key
 
         resolve_api_key(settings.cohere)
+
+
+def _looks_local(model: str) -> bool:
+    """A path, not a hub id ("org/name"): absolute, relative, home, or more than one slash."""
+    return model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or "\\" in model
+
+
+def check_model(settings: RerankerSettings) -> None:
+    """Before a run whose rerank stage runs on this host: the model backends' weights can be
+    loaded (a local directory that exists, or a hub id that is cached when the hub is off)."""
+    if settings.backend not in ("cross-encoder", "flag") or not settings.model:
+        return
+    import os
+
+    path = Path(settings.model).expanduser()
+    if path.exists() or _looks_local(settings.model):
+        if not path.is_dir():
+            raise NotReadyError(
+                f"reranker.model {settings.model}: no such model directory; give a local "
+                "directory with the weights, or a hub id such as BAAI/bge-reranker-v2-m3"
+            )
+        return
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("1", "true", "yes", "on"):
+        return  # the hub will be asked when the backend loads
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(settings.model, "config.json"), str):
+        raise NotReadyError(
+            f"reranker.model {settings.model}: not in the local Hugging Face cache and "
+            "HF_HUB_OFFLINE=1 (no downloads); download it where there is a network "
+            f"(huggingface-cli download {settings.model}), give a local directory, or set "
+            "HF_HUB_OFFLINE=0"
+        )
