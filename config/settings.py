@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -49,7 +49,9 @@ class _Frozen(BaseModel):
 
 
 class DatasetSettings(_Frozen):
-    corpus: Path
+    # BEIR corpus.jsonl that `rerankflow index` embeds; required unless qdrant.existing (then
+    # the texts come from the collection, and a corpus file is refused).
+    corpus: Path | None = None
     queries: Path
     # BEIR qrels .tsv or labels.jsonl; None for unlabelled batches (FAQ precompute).
     labels: Path | None = None
@@ -69,19 +71,82 @@ class EmbedderSettings(_Frozen):
     document_prefix: str = ""
 
 
+class SearchParamsSettings(_Frozen):
+    """Qdrant search parameters applied to every query (models.SearchParams)."""
+
+    hnsw_ef: int | None = Field(None, ge=1)
+    exact: bool = False
+
+
+def _qdrant_filter(value: Any) -> Any:
+    """Validate a filter as qdrant-client would send it; kept as a plain dict for manifests."""
+    if value is None:
+        return None
+    from qdrant_client import models
+
+    try:
+        models.Filter.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        # Keep keys and list positions; drop pydantic's union and model names.
+        where = ""
+        for part in first["loc"]:
+            if isinstance(part, int):
+                where += f"[{part}]"
+            elif re.fullmatch(r"[a-z_]+", str(part)):
+                where += f".{part}" if where else str(part)
+        raise ValueError(
+            f"not a Qdrant filter: at '{where or '(top level)'}': {first['msg']} (see "
+            "qdrant_client.models.Filter: must/should/must_not lists of conditions)"
+        ) from None
+    return value
+
+
 class QdrantSettings(_Frozen):
     # Embedded mode by default; set url (and QDRANT_API_KEY in the environment) for a server.
     path: Path = Path("data/qdrant")
     url: str | None = None
     collection: str = "rerankflow"
-    # Payload field naming the source document a point (chunk) belongs to; set: labels name
-    # groups and every metric is scored on groups (best chunk each), not on points.
-    group_key: str | None = None
     upsert_batch_size: int = Field(256, ge=1)
+    # A collection rerankflow did not create: read-only, no corpus file, no index record.
+    existing: bool = False
+    # Named vector to query; None = the unnamed default vector.
+    vector: str | None = None
+    # Payload key of the text to rerank.
+    text_key: str = "text"
+    # Payload key of the document id; None = the point id (int or UUID, as a string).
+    id_key: str | None = None
+    # Payload key of the group (source document) that labels name; only with existing.
+    group_key: str | None = None
+    # A Qdrant filter (models.Filter as a mapping, e.g. a tenant) applied to every query.
+    filter: dict[str, Any] | None = None
+    search_params: SearchParamsSettings | None = None
 
     @property
     def api_key(self) -> str | None:
         return os.environ.get("QDRANT_API_KEY") or None
+
+    @field_validator("filter", mode="before")
+    @classmethod
+    def _valid_filter(cls, value: Any) -> Any:
+        return _qdrant_filter(value)
+
+    @model_validator(mode="after")
+    def _layout_only_for_existing(self) -> QdrantSettings:
+        # A collection rerankflow creates has its own layout (unnamed vector, payload doc_id
+        # and text); naming another one only makes sense for a collection it did not create.
+        if not self.existing:
+            custom = [
+                f"qdrant.{name}"
+                for name, default in (("vector", None), ("id_key", None), ("group_key", None))
+                if getattr(self, name) != default
+            ] + (["qdrant.text_key"] if self.text_key != "text" else [])
+            if custom:
+                raise ValueError(
+                    f"{', '.join(custom)}: only for a collection rerankflow did not create; "
+                    "set qdrant.existing: true as well, or remove it"
+                )
+        return self
 
 
 class CohereSettings(_Frozen):
@@ -106,6 +171,10 @@ class CohereSettings(_Frozen):
     # Prefect global concurrency limit shared by every worker on this key, used when a Prefect
     # server is configured (PREFECT_API_URL); null turns the cross-process budget off.
     global_limit: str | None = "rerankflow-cohere"
+    # Where the host-wide request log of each key lives (a SQLite file named by the key's
+    # hash): every process on this host using the key paces against it. Unset: the system
+    # temporary directory (rerankflow-limits/). A local directory, never a network share.
+    limiter_dir: Path | None = None
 
 
 class RerankerSettings(_Frozen):
@@ -333,6 +402,20 @@ class Settings(_Frozen):
     faq: FaqSettings = FaqSettings()
 
     @model_validator(mode="after")
+    def _corpus_or_existing(self) -> Settings:
+        if self.qdrant.existing and self.dataset.corpus is not None:
+            raise ValueError(
+                "dataset.corpus is not used with qdrant.existing (the texts come from the "
+                "collection, which rerankflow never writes): remove it"
+            )
+        if not self.qdrant.existing and self.dataset.corpus is None:
+            raise ValueError(
+                "dataset.corpus is required (the file `rerankflow index` embeds), unless "
+                "qdrant.existing is true (a collection rerankflow did not create)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _top_n_covers_top_k(self) -> Settings:
         top_n = self.reranker.cohere.top_n
         if self.reranker.backend == "cohere" and top_n is not None and top_n < self.run.top_k:
@@ -471,3 +554,21 @@ def load_settings(profile: str | Path, overrides: dict[str, Any] | None = None) 
         if not field:
             raise SettingsError(f"{where}: {message}") from None
         raise SettingsError(f"{where}: field '{field}': {message}") from None
+
+
+def merge_overrides(
+    deployment: Mapping[str, Any] | None, user: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """A deployment's own overrides with the user's applied after them.
+
+    Prefect replaces a flow parameter given at run time whole, so a deployment keeps its
+    defaults (the gpu hand-off) in a separate `deployment_overrides` parameter and the flow
+    merges the user's `overrides` over it: a key in both takes the user's value (`null`
+    unsets), and a user's key comes later, so a whole section given by the user replaces the
+    deployment's dotted keys inside it.
+    """
+    merged = dict(deployment or {})
+    for key, value in (user or {}).items():
+        merged.pop(key, None)  # re-inserted last: applied after the deployment's keys
+        merged[key] = value
+    return merged

@@ -281,6 +281,13 @@ def costs(
     queries_per_day: Annotated[
         int | None, typer.Option(help="Projection volume (default: costs.queries_per_day).")
     ] = None,
+    reranker: Annotated[
+        str | None,
+        typer.Option(help="--estimate: backend to price (cohere, cross-encoder, flag)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="--estimate: reranker model (cohere: rerank-v3.5).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     set_: SetOpt = None,
 ) -> None:
@@ -289,7 +296,12 @@ def costs(
     from tasks import costs as cost_model
 
     with _reported():
-        settings = _settings(profile, _overrides(set_))
+        named = {"reranker.backend": reranker, "reranker.model": model}
+        overrides = _overrides(set_, **named)
+        if reranker is not None and model is None:
+            # The profile's model belongs to its own backend; cohere then takes its default.
+            overrides.setdefault("reranker.model", None)
+        settings = _settings(profile, overrides)
         per_day = queries_per_day or settings.costs.queries_per_day
         if estimate:
             if queries is None:
@@ -323,11 +335,17 @@ def _run_dir(settings: Any, ref: str) -> UPath:
 def _labels_path(settings: Any, labels: Path | None, run_dir: UPath) -> Path:
     """--labels, else the labels the run itself was measured with, else the profile's."""
     from tasks import storage
+    from tasks.errors import SettingsError
 
-    ran_with = storage.read_json(run_dir / "manifest.json")["config"]["dataset"].get("labels")
-    path = labels or ran_with or settings.dataset.labels
+    if labels is not None:
+        return labels
+    manifest = storage.read_json(run_dir / "manifest.json")
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    dataset = config.get("dataset") if isinstance(config, dict) else None
+    ran_with = dataset.get("labels") if isinstance(dataset, dict) else None
+    path = ran_with or settings.dataset.labels
     if path is None:
-        raise ValueError(f"{run_dir}: no labels in its manifest or the profile; give --labels")
+        raise SettingsError(f"{run_dir}: no labels in its manifest or the profile; give --labels")
     return Path(path)
 
 

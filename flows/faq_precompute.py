@@ -16,19 +16,26 @@ import pyarrow as pa
 from prefect import flow, get_run_logger
 from upath import UPath
 
-from config.settings import Settings, load_settings
+from config.settings import Settings, load_settings, merge_overrides
 from flows.manifest import complete_manifest, start_manifest
 from flows.rerank_batch import run_labels
 from flows.rerank_gpu import rerank_stage
-from tasks import faq, prefect_tasks, runstore, storage
+from tasks import faq, prefect_tasks, runstore, storage, vectorstore
+from tasks.existing import check_existing_collection
 from tasks.indexing import require_index
 from tasks.inputs import BatchInputs, query_set_hash
-from tasks.loaders import dataset_hash, load_corpus, load_queries
+from tasks.loaders import dataset_hash, load_queries
+from tasks.rerankers.registry import check_ready
 from tasks.types import Query
 
 
 def _recompute(
-    settings: Settings, run_dir: UPath, run_id: str, queries: list[Query], corpus_hash: str
+    settings: Settings,
+    run_dir: UPath,
+    run_id: str,
+    queries: list[Query],
+    corpus_hash: str | None,
+    collection: dict[str, Any],
 ) -> dict[str, datetime]:
     """Run the questions as one run in `run_dir`; qid -> when its batch was reranked."""
     started = time.perf_counter()
@@ -42,7 +49,10 @@ def _recompute(
         labels_hash=None,
         labels_missing_docs=0,
     )
-    manifest = {**start_manifest(settings, run_id, inputs, len(batches)), "kind": "faq"}
+    manifest = {
+        **start_manifest(settings, run_id, inputs, len(batches), collection),
+        "kind": "faq",
+    }
     storage.write_json(manifest, run_dir / "manifest.json")
     for b, qs in enumerate(batches):
         prefect_tasks.retrieve_batch(settings, run_dir, b, qs)
@@ -68,15 +78,31 @@ def faq_precompute(
     profile: str = "demo",
     overrides: dict[str, Any] | None = None,
     faq_dir: str | None = None,
+    deployment_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Bring the FAQ serving table in line with the profile's question list and settings."""
+    """Bring the FAQ serving table in line with the profile's question list and settings.
+
+    `overrides` are applied over `deployment_overrides` (the deployment's own, prefect.yaml).
+    """
     logger = get_run_logger()
-    settings = load_settings(profile, overrides)
+    settings = load_settings(profile, merge_overrides(deployment_overrides, overrides))
+    check_ready(settings.reranker)  # a missing key stops the refresh before anything is written
     out = faq.serving_dir(settings, faq_dir)
     queries = load_queries(settings.dataset.queries)
-    corpus_hash = dataset_hash(settings.dataset.corpus)
-    require_index(settings, corpus_hash)
-    fingerprint = faq.inputs_fingerprint(settings, corpus_hash)
+    corpus_hash = None
+    if settings.qdrant.existing:
+        check_existing_collection(settings)
+    else:
+        assert settings.dataset.corpus is not None  # required unless existing
+        corpus_hash = dataset_hash(settings.dataset.corpus)
+        require_index(settings, corpus_hash)
+    collection = vectorstore.collection_state(
+        vectorstore.open_client(settings.qdrant), settings.qdrant
+    )
+    # What the answers were computed from: the corpus file, or the collection's state (a
+    # change there recomputes every question).
+    data_hash = corpus_hash or f"collection:{collection['fingerprint']}"
+    fingerprint = faq.inputs_fingerprint(settings, data_hash)
     run_id = runstore.new_run_id()
 
     with faq.writer_lock(out):
@@ -96,8 +122,9 @@ def faq_precompute(
         run_dir = None
         if plan.todo:
             run_dir = runstore.new_run_dir(settings.run.runs_root, run_id)
-            computed_at = _recompute(settings, run_dir, run_id, plan.todo, corpus_hash)
-            texts = {d.doc_id: d.full_text for d in load_corpus(settings.dataset.corpus)}
+            computed_at = _recompute(settings, run_dir, run_id, plan.todo, corpus_hash, collection)
+            # The texts that were reranked, as retrieved (no corpus file needed).
+            texts = runstore.hit_texts(run_dir)
             computed = faq.computed_rows(
                 storage.read_parquet(run_dir / "reranked.parquet"),
                 plan,

@@ -35,8 +35,14 @@ def package_versions() -> dict[str, str]:
 
 
 def start_manifest(
-    settings: Settings, run_id: str, inputs: BatchInputs, n_batches: int
+    settings: Settings,
+    run_id: str,
+    inputs: BatchInputs,
+    n_batches: int,
+    collection: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`collection` is the searched collection's state (tasks.vectorstore.collection_state):
+    its fingerprint sits with the input hashes, so a comparison sees the data changed."""
     return {
         "run_id": run_id,
         "status": "running",
@@ -50,7 +56,9 @@ def start_manifest(
             "corpus": inputs.corpus_hash,
             "query_set": inputs.query_set_hash,
             "labels": inputs.labels_hash,
+            "collection": (collection or {}).get("fingerprint"),
         },
+        "collection": collection,
         "counts": {"queries": len(inputs.queries), "batches": n_batches},
         "attempts": 1,
     }

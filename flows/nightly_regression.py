@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from upath import UPath
 
-from config.settings import Settings
+from config.settings import Settings, merge_overrides
 from flows.rerank_batch import rerank_batch
 from tasks import prefect_tasks, regression, report, storage
 from tasks.loaders import load_qrels
@@ -31,10 +31,16 @@ def nightly_regression(
     profile: str = "demo",
     overrides: dict[str, Any] | None = None,
     baseline_run_id: str | None = None,
+    deployment_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Rerank the labelled regression set and gate it against the baseline run."""
+    """Rerank the labelled regression set and gate it against the baseline run.
+
+    `deployment_overrides` are the deployment's own settings (prefect.yaml); `overrides`,
+    the user's, are applied over them (a run's parameter replaces the deployment's whole).
+    """
     logger = get_run_logger()
-    result = rerank_batch(profile=profile, overrides=overrides)
+    merged = merge_overrides(deployment_overrides, overrides)
+    result = rerank_batch(profile=profile, overrides=merged)
     manifest = result["manifest"]
     settings = Settings.model_validate(manifest["config"])
     run_dir = storage.location(result["run_dir"], settings.run.storage_options)

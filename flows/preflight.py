@@ -13,19 +13,29 @@ from typing import Any
 
 from upath import UPath
 
-from config.settings import Settings
+from config.settings import RerankerSettings, Settings
 from tasks import bakeoff, faq, runstore, storage
 from tasks.bakeoff import RerankerSpec
 from tasks.errors import InputError, SettingsError, UserError
-from tasks.indexing import require_index
+from tasks.existing import check_existing_collection
+from tasks.indexing import check_indexable, require_index
 from tasks.inputs import BatchInputs, load_inputs
 from tasks.loaders import dataset_hash, load_corpus, load_queries
+from tasks.rerankers.registry import check_model, check_ready
 
 
 def check_run(settings: Settings) -> BatchInputs:
     """A new run's inputs, read and checked, and the index it needs."""
+    check_ready(settings.reranker)  # a missing key stops the run before anything is written
+    if not settings.run.rerank_deployment:  # else the weights live on the gpu worker
+        check_model(settings.reranker)
+    # An existing collection is checked before anything else reads it (labels are looked up in
+    # it); a collection rerankflow indexed must match its index record.
+    check_existing_collection(settings)
     inputs = load_inputs(settings)
-    require_index(settings, inputs.corpus_hash)
+    if not settings.qdrant.existing:
+        assert inputs.corpus_hash is not None  # required unless existing (settings)
+        require_index(settings, inputs.corpus_hash)
     return inputs
 
 
@@ -61,7 +71,7 @@ def check_resume(
         ) from None
     inputs = check_run(resumed)
     now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-    changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
+    changed = [name for name, h in now.items() if manifest["hashes"].get(name) != h]
     if changed:
         # Finishing it would mix batches computed on different inputs in one run.
         raise UserError(
@@ -75,7 +85,10 @@ def check_resume(
 
 
 def check_index(settings: Settings) -> None:
-    """The corpus file reads (a bad line is named before any embedding)."""
+    """The collection may be written to, and the corpus file reads (a bad line is named before
+    any embedding)."""
+    check_indexable(settings)
+    assert settings.dataset.corpus is not None  # required unless existing (settings check)
     load_corpus(settings.dataset.corpus)
 
 
@@ -93,9 +106,19 @@ def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInput
 
 def check_faq(settings: Settings, faq_dir: str | None) -> None:
     """The FAQ questions read, the serving folder is known, the index is there."""
+    check_ready(settings.reranker)
     faq.serving_dir(settings, faq_dir)
     load_queries(settings.dataset.queries)
-    require_index(settings, dataset_hash(settings.dataset.corpus))
+    if settings.qdrant.existing:
+        check_existing_collection(settings)
+    else:
+        assert settings.dataset.corpus is not None  # required unless existing (settings check)
+        require_index(settings, dataset_hash(settings.dataset.corpus))
+
+
+def _retrieval_only(settings: Settings) -> Settings:
+    """A bake-off's shared checks: its columns' rerankers are checked (and fail) one by one."""
+    return settings.model_copy(update={"reranker": RerankerSettings()})
 
 
 @dataclass(frozen=True)
@@ -129,7 +152,7 @@ def check_bakeoff(
         raise SettingsError(f"--alpha {alpha}: expected a significance level between 0 and 1")
     for spec in specs:
         bakeoff.column_settings(settings, spec)
-    return BakeoffPlan(settings, specs, metric, alpha, check_run(settings))
+    return BakeoffPlan(settings, specs, metric, alpha, check_run(_retrieval_only(settings)))
 
 
 def check_bakeoff_resume(settings: Settings, bakeoff_id: str) -> BakeoffPlan:
@@ -151,9 +174,9 @@ def check_bakeoff_resume(settings: Settings, bakeoff_id: str) -> BakeoffPlan:
             f"{where}: its settings no longer validate ({' '.join(str(exc).split())[:200]}); "
             "start a new bake-off"
         ) from None
-    inputs = check_run(resumed)
+    inputs = check_run(_retrieval_only(resumed))
     now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-    changed = [name for name, h in now.items() if manifest["hashes"][name] != h]
+    changed = [name for name, h in now.items() if manifest["hashes"].get(name) != h]
     if changed:
         raise UserError(
             f"bake-off {bakeoff_id}: the {' and '.join(changed)} changed since it started; "

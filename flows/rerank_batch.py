@@ -12,7 +12,7 @@ from config.settings import Settings, load_settings
 from flows.manifest import complete_manifest, start_manifest
 from flows.preflight import check_resume, check_run
 from flows.rerank_gpu import rerank_stage
-from tasks import costs, metrics, prefect_tasks, runstore, storage
+from tasks import costs, metrics, prefect_tasks, runstore, storage, vectorstore
 
 
 def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
@@ -51,13 +51,28 @@ def rerank_batch(
             )
         settings, run_id, run_dir = resumed.settings, resume_run_id, resumed.run_dir
         manifest = resumed.manifest
+    collection = vectorstore.collection_state(
+        vectorstore.open_client(settings.qdrant), settings.qdrant
+    )
+    if manifest is not None:
+        before = manifest["hashes"].get("collection")
+        if before and before != collection["fingerprint"]:
+            # A live collection keeps changing; refusing would make resume useless there.
+            logger.warning(
+                "run %s: collection '%s' changed since the run started (fingerprint %s -> %s); "
+                "the remaining batches search it as it is now",
+                run_id,
+                settings.qdrant.collection,
+                before,
+                collection["fingerprint"],
+            )
         manifest["hashes"]["labels"] = inputs.labels_hash  # metrics use the labels as now
         manifest["attempts"] = manifest.get("attempts", 1) + 1
         manifest["status"] = "running"
     size = settings.run.query_batch_size
     batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
     if manifest is None:
-        manifest = start_manifest(settings, run_id, inputs, len(batches))
+        manifest = start_manifest(settings, run_id, inputs, len(batches), collection)
     storage.write_json(manifest, run_dir / "manifest.json")
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]

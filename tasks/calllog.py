@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 CALLS_FILE = "calls.parquet"
@@ -33,6 +35,9 @@ CALLS_SCHEMA = pa.schema(
         ("http_status", pa.int32()),
         ("error", pa.string()),
         ("started_at", pa.timestamp("us", tz="UTC")),
+        # Unique per row: the same paid call may sit in the journal and in a batch's part
+        # (a crash between the two writes); the merge keeps it once.
+        ("call_id", pa.string()),
     ]
 )
 
@@ -40,8 +45,50 @@ CALLS_SCHEMA = pa.schema(
 def calls_table(rows: Iterable[Mapping[str, Any]], run_id: str, batch: int) -> pa.Table:
     """Rows from a RerankResult, stamped with the run and batch; absent fields become null."""
     columns: dict[str, list[Any]] = {name: [] for name in CALLS_SCHEMA.names}
-    defaults = {"run_id": run_id, "batch": batch, "attempt": 1, "cache_hit": False}
+    defaults = call_defaults(run_id, batch)
     for row in rows:
         for name in CALLS_SCHEMA.names:
             columns[name].append(row.get(name, defaults.get(name)))
+        if columns["call_id"][-1] is None:
+            columns["call_id"][-1] = new_call_id()
     return pa.Table.from_pydict(columns, schema=CALLS_SCHEMA)
+
+
+def call_defaults(run_id: str, batch: int) -> dict[str, Any]:
+    """What a row that does not say otherwise is: a first attempt, not a cache hit."""
+    return {"run_id": run_id, "batch": batch, "attempt": 1, "cache_hit": False}
+
+
+def new_call_id() -> str:
+    return uuid.uuid4().hex
+
+
+def as_calls(table: pa.Table) -> pa.Table:
+    """A table in CALLS_SCHEMA: extra columns dropped, missing ones (older parts) null."""
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in CALLS_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=CALLS_SCHEMA)
+
+
+def unique_calls(tables: Iterable[pa.Table]) -> pa.Table:
+    """The calls of several parts, each call once (by call_id), in batch and time order."""
+    parts = [as_calls(t) for t in tables]
+    table = pa.concat_tables(parts) if parts else CALLS_SCHEMA.empty_table()
+    table = table.take(first_of_each_call(table))
+    return table.sort_by([("batch", "ascending"), ("started_at", "ascending")])
+
+
+def first_of_each_call(table: pa.Table) -> np.ndarray:
+    """Row indices keeping the first row of each call_id (rows without one are all kept)."""
+    seen: set[str] = set()
+    keep = []
+    for i, call_id in enumerate(table.column("call_id").to_pylist()):
+        if call_id is None or call_id not in seen:
+            keep.append(i)
+            if call_id is not None:
+                seen.add(call_id)
+    return np.asarray(keep, dtype=np.int64)

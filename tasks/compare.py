@@ -3,7 +3,8 @@
 The per-query metrics come from the same `per_query.sql` as `tasks.metrics`, computed in one
 DuckDB connection for both runs and both stages; `compare_*.sql` pair them up, count per-query
 wins/losses/ties and find the worst queries. Significance is a paired sign-flip permutation
-test on the per-query differences (scipy). Everything returned is plain JSON-ready data.
+test on the per-query differences (exact over every sign flip when few queries differ, seeded
+sampling above). Everything returned is plain JSON-ready data.
 
 Both runs are scored in the unit their manifests record (`config.qdrant.group_key`: groups of
 chunks, else documents, as `tasks.metrics.evaluate_run`); runs measured in different units are
@@ -15,14 +16,13 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy import stats
 from upath import UPath
 
 from config.settings import ALL_METRIC_NAMES, GROUP_METRIC_NAMES, GateMode, GateRule, Stage
@@ -59,8 +59,12 @@ WORST_N = 5
 MESSAGE_WORST_N = 3
 # Per-query differences within this are float noise (ndcg summation order), i.e. ties.
 TIE_EPS = NDCG_EPS
-# Cap on the sign-flip matrix scipy builds per batch (doubles): bounds memory for large runs.
+# Up to this many non-tied differences the test enumerates every sign flip (2**16 sums).
+EXACT_MAX_N = 16
+# Sampled sign flips are drawn in batches of at most this many cells (doubles).
 _MAX_BATCH_CELLS = 4_000_000
+# Flip sums within this of the observed |sum| are as extreme (float summation order).
+_SUM_TOL = 1e-9
 
 _STAGE_FILES: dict[Stage, tuple[str, str]] = {
     "retrieval": (CANDIDATES_FILE, "retrieval_score"),
@@ -73,8 +77,23 @@ _RERANKED_COLUMNS = ("qid", "doc_id", "rerank_score")
 # --------------------------------------------------------------------------- significance
 
 
-def _mean(x: np.ndarray, axis: int) -> np.ndarray:
-    return np.mean(x, axis=axis)
+def _flip_sums(diffs: np.ndarray) -> np.ndarray:
+    """The sum of the differences under each of the 2**n sign assignments (doubling: each
+    difference adds itself to one copy of the sums so far and subtracts from the other)."""
+    sums = np.zeros(1)
+    for d in diffs:
+        sums = np.concatenate((sums + d, sums - d))
+    return sums
+
+
+def _sampled_flip_sums(diffs: np.ndarray, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Sums under n_resamples random sign assignments, in batches that bound memory."""
+    rng = np.random.default_rng(seed)
+    batch = max(1, _MAX_BATCH_CELLS // diffs.size)
+    for start in range(0, n_resamples, batch):
+        size = min(batch, n_resamples - start)
+        signs = 1.0 - 2.0 * rng.integers(0, 2, size=(size, diffs.size))
+        yield signs @ diffs
 
 
 def paired_permutation_pvalue(
@@ -89,10 +108,14 @@ def paired_permutation_pvalue(
     Why a sign-flip permutation test: per-query IR metrics are bounded, discrete and heavily
     tied (hit_rate is 0/1, recall takes a few values), so the t-test's normality is a poor
     fit on small query sets; under the null that A and B are exchangeable per query, each
-    difference's sign is a fair coin, which the test enumerates (exact when 2**n <=
-    n_resamples) or samples (seeded) without assuming a shape. It is the test Smucker et al.
-    (CIKM 2007) recommend for IR. A bootstrap CI of the mean would also work but is
-    anti-conservative on few queries.
+    difference's sign is a fair coin. It is the test Smucker et al. (CIKM 2007) recommend for
+    IR. A bootstrap CI of the mean would also work but is anti-conservative on few queries.
+
+    p is the share of sign assignments whose |sum| is at least the observed |sum| (mean is
+    sum / n, a fixed rescaling). Exact over all 2**n assignments of the n non-tied differences
+    when n <= EXACT_MAX_N or 2**n <= n_resamples (so one differing query gives 1.0, as it
+    must: its two signs are equally extreme); above, n_resamples seeded draws, with p =
+    (hits + 1) / (n_resamples + 1), which never reports 0 for a sampled test.
     """
     diffs = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
     if diffs.ndim != 1 or np.shape(a) != np.shape(b):
@@ -101,23 +124,20 @@ def paired_permutation_pvalue(
         raise ValueError("need at least one paired value")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    # Ties (and float noise) contribute 0 whichever their sign, and mean = sum / n is a fixed
-    # rescaling of the sum: dropping them leaves the p-value unchanged and cuts the cost,
-    # which is O(non-tied queries x n_resamples) (IR runs tie on most queries).
+    # Ties (and float noise) contribute 0 whichever their sign: dropping them leaves p
+    # unchanged and cuts the cost (IR runs tie on most queries).
     diffs = diffs[np.abs(diffs) > TIE_EPS]
-    if diffs.size <= 1:
-        return 1.0  # one differing query: its two signs are equally extreme (scipy refuses n=1)
-    result = stats.permutation_test(
-        (diffs,),
-        _mean,
-        permutation_type="samples",  # one sample: flips the sign of each difference
-        vectorized=True,
-        n_resamples=n_resamples,
-        batch=max(1, _MAX_BATCH_CELLS // diffs.size),
-        alternative="two-sided",
-        rng=np.random.default_rng(seed),
+    if diffs.size == 0:
+        return 1.0
+    # Sums that differ by float rounding alone (summation order) count as equally extreme.
+    threshold = abs(float(diffs.sum())) - _SUM_TOL
+    if diffs.size <= EXACT_MAX_N or 2**diffs.size <= n_resamples:
+        return float(np.mean(np.abs(_flip_sums(diffs)) >= threshold))
+    hits = sum(
+        int(np.count_nonzero(np.abs(s) >= threshold))
+        for s in _sampled_flip_sums(diffs, n_resamples, seed)
     )
-    return float(min(1.0, result.pvalue))
+    return min(1.0, (hits + 1) / (n_resamples + 1))
 
 
 # --------------------------------------------------------------------------- runs
@@ -156,7 +176,7 @@ class _Run:
             "status": self.manifest.get("status"),
             "fetch_k": self.fetch_k,
             "top_k": self.top_k,
-            "hashes": {k: self.hash(k) for k in ("query_set", "labels", "corpus")},
+            "hashes": {k: self.hash(k) for k in ("query_set", "labels", "corpus", "collection")},
         }
 
 
@@ -280,6 +300,18 @@ def _stage_ks(a: _Run, b: _Run, ks: Sequence[int] | None) -> dict[Stage, list[in
     }
 
 
+def _collection_changed(a: _Run, b: _Run) -> str:
+    """A warning, not a failure: the data moved under the runs (a live collection does)."""
+    ca, cb = (run.manifest.get("collection") or {} for run in (a, b))
+    names = sorted({str(c.get("name")) for c in (ca, cb) if c.get("name")})
+    return (
+        f"collection changed between the runs ({', '.join(names) or 'collection'}: "
+        f"{ca.get('points', '?')} -> {cb.get('points', '?')} points, fingerprint "
+        f"{a.hash('collection')} -> {b.hash('collection')}): differences may come from the "
+        "data, not the pipeline"
+    )
+
+
 def _warnings(a: _Run, b: _Run) -> list[str]:
     out = []
     for run in (a, b):
@@ -293,6 +325,12 @@ def _warnings(a: _Run, b: _Run) -> list[str]:
     ):
         if a.hash(field) and b.hash(field) and a.hash(field) != b.hash(field):
             out.append(f"hashes.{field} differ: {why}")
+    if (
+        a.hash("collection")
+        and b.hash("collection")
+        and a.hash("collection") != b.hash("collection")
+    ):
+        out.append(_collection_changed(a, b))
     for field in ("fetch_k", "top_k"):
         va, vb = getattr(a, field), getattr(b, field)
         if va != vb:
@@ -475,6 +513,7 @@ def compare_runs(
             "method": "paired sign-flip permutation test of the mean per-query difference",
             "alternative": "two-sided",
             "n_resamples": n_resamples,
+            "exact_max_n": EXACT_MAX_N,
             "seed": seed,
             "tie_eps": TIE_EPS,
         },
@@ -699,6 +738,9 @@ def _header_lines(comparison: Mapping[str, Any]) -> list[str]:
             f"; label ids not in run A {q.get('label_ids_not_in_a')}, "
             f"not in run B {q.get('label_ids_not_in_b')}, of {q['label_ids']}"
         )
+    # Comparisons stored before exact enumeration lack the field.
+    n_exact = t.get("exact_max_n")
+    exact = f"exact up to {n_exact} differing queries, else " if n_exact else ""
     return [
         f"A (baseline):  {a['run_id']}  fetch_k={a['fetch_k']} top_k={a['top_k']}  {a['path']}",
         f"B (candidate): {b['run_id']}  fetch_k={b['fetch_k']} top_k={b['top_k']}  {b['path']}",
@@ -706,8 +748,8 @@ def _header_lines(comparison: Mapping[str, Any]) -> list[str]:
         f"queries compared: {q['compared']} (labelled not in runs {q['labelled_not_in_runs']}, "
         f"unlabelled in runs {q['unlabelled_in_runs']}, "
         f"failed reranks left out {q['failed_rerank_excluded']}){unseen}",
-        f"test: {t['method']}, {t['alternative']}, {t['n_resamples']} resamples, seed {t['seed']}; "
-        "W/L/T = queries where B won/lost/tied",
+        f"test: {t['method']}, {t['alternative']}, {exact}{t['n_resamples']} resamples, "
+        f"seed {t['seed']}; W/L/T = queries where B won/lost/tied",
         *(f"warning: {w}" for w in comparison.get("warnings", [])),
     ]
 

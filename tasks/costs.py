@@ -15,11 +15,14 @@ from upath import UPath
 from config.settings import CostSettings, Settings
 from tasks import storage
 from tasks.calllog import CALLS_FILE
+from tasks.errors import SettingsError
 from tasks.metrics import render_sql, sql_string
 from tasks.storage import PathLike
 from tasks.types import InputError
 
 DOCUMENTS_PER_SEARCH_UNIT = 100
+# Backends that run on the CPU worker that retrieves anyway: nothing of their own to price.
+FREE_BACKENDS = ("none", "bm25")
 
 COLUMNS = (
     ("run_id", "run"),
@@ -97,6 +100,14 @@ def estimate(settings: Settings, queries: int, documents: int, queries_per_day: 
         raise InputError(f"need queries >= 1 and documents >= 0, got {queries} and {documents}")
     prices = settings.costs
     backend = settings.reranker.backend
+    if backend in FREE_BACKENDS:
+        # A row of zeros would read as "reranking is free"; ask which backend to price.
+        raise SettingsError(
+            f"costs --estimate: reranker.backend is '{backend}', which runs on the retrieving "
+            "CPU worker and bills nothing; say which backend to price: --reranker cohere "
+            "[--model M], or --reranker cross-encoder|flag --model M with "
+            "costs.local_pairs_per_second set"
+        )
     out: dict[str, Any] = {
         "backend": backend,
         "model": settings.reranker.model or backend,
@@ -115,15 +126,17 @@ def estimate(settings: Settings, queries: int, documents: int, queries_per_day: 
     elif backend in ("cross-encoder", "flag"):
         rate = prices.local_pairs_per_second
         if rate is None:
-            raise InputError(
-                "costs.local_pairs_per_second is not set: measure it (a run's calls.parquet "
-                "has device_seconds; benchmarks/rerank_throughput.py) and set it in the profile"
+            raise SettingsError(
+                f"costs --estimate of '{backend}' needs costs.local_pairs_per_second (the "
+                "measured throughput, unset): measure it (benchmarks/rerank_throughput.py, or "
+                "a run's calls.parquet device_seconds) and set it in the profile or "
+                "--set costs.local_pairs_per_second=N"
             )
         seconds = documents / rate
         per_query = seconds / 3600 * prices.device_per_hour
         out.update(device_seconds=queries * seconds)
     else:
-        per_query = 0.0  # none and bm25 run on the CPU worker that retrieves anyway
+        raise ValueError(f"no cost model for reranker backend {backend!r}")
     out.update(
         cost=queries * per_query,
         cost_per_1k_queries=1000 * per_query,

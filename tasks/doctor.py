@@ -41,15 +41,29 @@ def check_qdrant(settings: Settings) -> Check:
                 "qdrant",
                 "FAIL",
                 f"no collection '{q.collection}' at {where}",
-                "run `rerankflow index` with this profile",
+                "check qdrant.collection and qdrant.url/path"
+                if q.existing
+                else "run `rerankflow index` with this profile",
             )
         count = client.count(q.collection, exact=True).count
+        ours = vectorstore.created_by_rerankflow(
+            client.get_collection(q.collection).config.metadata
+        )
     except Exception as exc:  # any client error is the finding itself
         return Check(
             "qdrant",
             "FAIL",
             f"cannot open {where}: {type(exc).__name__}: {exc}",
             "check qdrant.url / QDRANT_API_KEY, or that no other process holds the embedded path",
+        )
+    if not ours and not q.existing:
+        return Check(
+            "qdrant",
+            "FAIL",
+            f"collection '{q.collection}' at {where} ({count} points) was not created by "
+            "rerankflow",
+            "to measure it read-only set qdrant.existing: true (qdrant.vector, text_key, "
+            "id_key, group_key for its layout; no dataset.corpus)",
         )
     return Check("qdrant", "ok", f"collection '{q.collection}' at {where}: {count} points")
 
@@ -193,4 +207,18 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    return [check(settings) for check in CHECKS]
+    """Every check; an existing collection gets its own (vector, filter, payload keys,
+    read-only) in place of `dimension`, and never an index line."""
+    if not settings.qdrant.existing:
+        return [check(settings) for check in CHECKS]
+    from tasks import existing
+
+    out = [check_qdrant(settings)]
+    if out[0].status == "ok":
+        try:
+            out += existing.collection_checks(settings)
+        except Exception as exc:  # a client error mid-way is the finding
+            out.append(Check("collection", "FAIL", f"{type(exc).__name__}: {exc}", ""))
+    return out + [
+        check(settings) for check in CHECKS if check not in (check_qdrant, check_dimension)
+    ]

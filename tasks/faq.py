@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 from config.settings import Settings
 from tasks import storage
+from tasks.errors import SettingsError
 from tasks.types import InputError, Query
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ MANIFEST_FILE = "faq.json"
 LOCK_FILE = ".faq.lock"
 # Bumped when the table's layout or meaning changes: every query is then recomputed.
 FORMAT_VERSION = 1
+# Sentence-final . ? ! (ASCII, full-width, ideographic full stop) and whitespace around them.
+_TRAILING_PUNCTUATION = re.compile(r"[\s.?!\uff0e\uff1f\uff01\u3002]+$")
 
 FAQ_SCHEMA = pa.schema(
     [
@@ -72,12 +76,17 @@ _COHERE_OPERATIONAL = {
 
 
 def normalize_query(text: str) -> str:
-    """The lookup key: NFKC, casefolded, whitespace collapsed and stripped.
+    """The lookup key, used at precompute and at lookup alike: NFKC, casefolded, whitespace
+    collapsed and stripped, and trailing sentence punctuation dropped (`.`, `?`, `!`, their
+    full-width forms and the ideographic full stop `。`, with the whitespace around them), so
+    "How do I export to PDF" finds "how do i export to pdf?". Punctuation inside is kept.
 
     NFKC runs again after casefold because folding can leave a string that is not NFKC.
+    Changing this function changes stored keys: `inputs_hash` covers the key, so the next
+    precompute recomputes the questions whose key changed (their old rows are replaced).
     """
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return " ".join(folded.split())
+    return _TRAILING_PUNCTUATION.sub("", " ".join(folded.split()))
 
 
 def serving_dir(settings: Settings, faq_dir: str | Path | None = None) -> Path:
@@ -89,7 +98,7 @@ def serving_dir(settings: Settings, faq_dir: str | Path | None = None) -> Path:
         return settings.faq.dir
     root = settings.run.runs_root
     if not storage.is_local(root):
-        raise ValueError(
+        raise SettingsError(
             f"faq.dir is unset and run.runs_root is {root}: set faq.dir (or --faq-dir) to a "
             "local directory for the serving table (apps open its DuckDB file)"
         )
@@ -104,7 +113,8 @@ def model_name(settings: Settings) -> str:
 
 
 def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
-    """Everything besides the question that a query's rows depend on."""
+    """Everything besides the question that a query's rows depend on. `corpus_hash` is the
+    corpus file's hash, or `collection:<fingerprint>` for an existing collection."""
     r = settings.reranker
     reranker = r.model_dump(mode="json", exclude=_RERANKER_OPERATIONAL)
     # Documented as unused by these backends: changing them must not recompute everything.
@@ -116,7 +126,7 @@ def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
     if r.backend == "cohere":
         reranker["cohere"] = r.cohere.model_dump(mode="json", exclude=_COHERE_OPERATIONAL)
     e = settings.embedder
-    return {
+    out: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "corpus_hash": corpus_hash,
         # The index is identified by its collection and what it was built from (corpus hash,
@@ -131,6 +141,14 @@ def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
         "fetch_k": settings.run.fetch_k,
         "top_k": settings.run.top_k,
     }
+    q = settings.qdrant
+    if q.existing or q.filter or q.search_params:
+        # What is searched and read (only when set: older tables keep their fingerprint).
+        out["retrieval"] = q.model_dump(
+            mode="json",
+            include={"vector", "text_key", "id_key", "group_key", "filter", "search_params"},
+        )
+    return out
 
 
 def inputs_hash(query_norm: str, fingerprint: Mapping[str, Any]) -> str:
@@ -159,6 +177,11 @@ def check_unique_questions(queries: Sequence[Query], source: Path | str) -> dict
     first: dict[str, tuple[int, str]] = {}
     for n, query in enumerate(queries, start=1):
         norm = normalize_query(query.text)
+        if not norm:
+            raise InputError(
+                f"{source}: entry {n}: field 'text': question of qid {query.qid!r} is empty "
+                f"after normalization ({query.text!r}); give it words or remove it"
+            )
         if norm in first:
             entry, qid = first[norm]
             raise InputError(

@@ -11,7 +11,7 @@ from typing import Any
 
 from config.settings import Settings
 from tasks import embed, lexical, vectorstore
-from tasks.errors import NotReadyError
+from tasks.errors import NotReadyError, SettingsError
 from tasks.loaders import dataset_hash, load_corpus
 from tasks.types import Document
 
@@ -23,7 +23,11 @@ def content_hash(doc: Document, prefix: str = "") -> str:
     return hashlib.sha256((prefix + doc.full_text).encode("utf-8")).hexdigest()[:32]
 
 
-def side_index_dir(settings: Settings) -> Path:
+def side_index_dir(settings: Settings) -> Path | None:
+    """BM25 statistics built by `index`; None for an existing collection (no index step: the
+    bm25 reranker takes its statistics from each query's candidates)."""
+    if settings.qdrant.existing:
+        return None
     return settings.index_dir / settings.qdrant.collection
 
 
@@ -40,7 +44,9 @@ def plan(
 def require_index(settings: Settings, corpus_hash: str) -> None:
     """Before a run: the collection exists, and was built whole from this corpus and embedder."""
     vectorstore.require_collection(settings.qdrant)
-    marker = side_index_dir(settings) / "index.json"
+    side = side_index_dir(settings)
+    assert side is not None  # only collections rerankflow manages have an index record
+    marker = side / "index.json"
     built = json.loads(marker.read_text()) if marker.exists() else None
     fix = "run `rerankflow index` with the same profile first"
     if built is None:
@@ -57,14 +63,31 @@ def require_index(settings: Settings, corpus_hash: str) -> None:
         )
 
 
+def check_indexable(settings: Settings) -> None:
+    """`index` writes only to a collection rerankflow created (or will create)."""
+    if settings.qdrant.existing:
+        raise SettingsError(
+            f"qdrant.existing is true: collection '{settings.qdrant.collection}' is used "
+            "read-only and `rerankflow index` never writes to it; run `rerankflow run` on it "
+            "directly (no index step), or index a corpus into another qdrant.collection"
+        )
+    vectorstore.refuse_foreign(vectorstore.open_client(settings.qdrant), settings.qdrant.collection)
+
+
 def index_corpus(settings: Settings) -> dict[str, Any]:
-    """Bring the collection in line with the corpus file. Unchanged documents cost no embedding."""
+    """Bring the collection in line with the corpus file. Unchanged documents cost no embedding.
+
+    Only a collection rerankflow created is written to: an existing one is refused here (by
+    setting) or in `ensure_collection` (no marker), before the first write.
+    """
     started = time.perf_counter()
+    check_indexable(settings)  # first, before loading anything
+    assert settings.dataset.corpus is not None  # required unless existing (settings check)
+    client = vectorstore.open_client(settings.qdrant)
+    name = settings.qdrant.collection
     docs = load_corpus(settings.dataset.corpus)
     corpus_hash = dataset_hash(settings.dataset.corpus)
     dim = embed.embedding_dim(settings.embedder)
-    client = vectorstore.open_client(settings.qdrant)
-    name = settings.qdrant.collection
     created = vectorstore.ensure_collection(client, name, dim, settings.embedder.model)
     stored = {} if created else vectorstore.stored_hashes(client, name)
     prefix = settings.embedder.document_prefix
@@ -90,6 +113,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
         vectorstore.delete(client, name, removed)
 
     side = side_index_dir(settings)
+    assert side is not None
     marker = side / "index.json"
     bm25_dir = side / "bm25"
     bm25_fresh = marker.exists() and json.loads(marker.read_text())["corpus_hash"] == corpus_hash

@@ -1,4 +1,5 @@
-"""BM25 statistics over the corpus (bm25s), built at index time and read by the bm25 reranker."""
+"""BM25 statistics (bm25s): over the corpus, built at index time and read by the bm25 reranker;
+or, for a collection rerankflow did not index, over one query's own candidates."""
 
 from __future__ import annotations
 
@@ -69,6 +70,20 @@ class LexicalIndex:
         all_scores = self._retriever.get_scores(tokenize([query])[0])
         rows = [self._row.get(d, -1) for d in doc_ids]
         return np.array([all_scores[r] if r >= 0 else 0.0 for r in rows], dtype=np.float64)
+
+
+def candidate_scores(query: str, texts: Sequence[str]) -> np.ndarray:
+    """BM25 score of each text for the query, with statistics (IDF, average length) from these
+    texts alone: no corpus file or scroll needed, and a query's scores do not depend on which
+    other queries share its batch."""
+    import bm25s
+
+    tokens = tokenize(texts)
+    if not any(tokens):  # no candidates, or only stopwords: nothing to score lexically
+        return np.zeros(len(texts), dtype=np.float64)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    return np.asarray(retriever.get_scores(tokenize([query])[0]), dtype=np.float64)
 
 
 @functools.cache

@@ -379,8 +379,10 @@ def check_labels_against_corpus(
     doc_ids: set[str],
     source: Path,
     on_missing: Literal["warn", "fail"],
+    where: str = "the corpus",
 ) -> int:
-    """Count label rows naming documents absent from the corpus; warn or raise if any."""
+    """Count label rows naming documents absent from the corpus (or `where` they are looked
+    up, e.g. a collection); warn or raise if any."""
     if on_missing not in ("warn", "fail"):
         raise ValueError(f"on_missing must be 'warn' or 'fail', got {on_missing!r}")
     absent = [doc_id for judged in qrels.values() for doc_id in judged if doc_id not in doc_ids]
@@ -391,7 +393,7 @@ def check_labels_against_corpus(
     examples = ", ".join(_short(d) for d in missing[:_MAX_EXAMPLES])
     more = ", ..." if len(missing) > _MAX_EXAMPLES else ""
     message = (
-        f"{source}: {count} label row(s) name documents not in the corpus "
+        f"{source}: {count} label row(s) name documents not in {where} "
         f"({len(missing)} distinct, e.g. {examples}{more})"
     )
     if on_missing == "fail":

@@ -5,8 +5,8 @@ substitutes relation names and binds named parameters, so the CLI, the flows and
 all share one definition.
 
 Conventions follow trec_eval (and so equal pytrec_eval):
-- each query's documents are ranked by `score DESC, doc_id DESC`; stored rank columns are
-  ignored;
+- each query's documents are ranked by `score DESC, doc_id DESC`, the score compared at
+  float32 resolution (trec_eval stores it as a C float); stored rank columns are ignored;
 - duplicate (qid, doc_id) rows in a run keep their highest score;
 - a qrels row is relevant when rel > 0; ndcg uses the grade as linear gain (rel <= 0 gains 0)
   and the ideal ranking of all relevant judged documents of the query;

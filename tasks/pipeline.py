@@ -13,15 +13,23 @@ from config.settings import Settings
 from tasks import embed, vectorstore
 from tasks.calllog import calls_table
 from tasks.indexing import side_index_dir
+from tasks.journal import CallJournal
 from tasks.rerankers.registry import get_reranker
 from tasks.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA, BatchTables
 from tasks.types import Hit, Query
 
 
 def tie_break_order(scores: Sequence[float], doc_ids: Sequence[str]) -> list[int]:
-    """Indices by score descending, then doc_id descending (trec_eval's order, so metrics agree)."""
+    """Indices by score descending, then doc_id descending (trec_eval's order, so metrics agree).
+
+    Scores are compared at float32 resolution, as trec_eval stores them (C float) and as
+    `tasks/sql/per_query.sql` ranks: scores closer than that tie and doc_id decides. The
+    stored scores keep full precision.
+    """
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as in C
+        as_f32 = np.asarray(scores, dtype=np.float64).astype(np.float32).tolist()
     order = sorted(range(len(scores)), key=doc_ids.__getitem__, reverse=True)
-    order.sort(key=lambda i: -scores[i])  # stable: equal scores keep doc_id descending
+    order.sort(key=lambda i: -as_f32[i])  # stable: equal scores keep doc_id descending
     return order
 
 
@@ -44,6 +52,7 @@ def to_tables(
             cand["retrieval_rank"].append(rank)
             cand["doc_id"].append(doc_ids[i])
             cand["retrieval_score"].append(retrieval[i])
+            cand["group_id"].append(qhits[i].group_id)
         if qscores is None:
             continue
         for rank, i in enumerate(tie_break_order(qscores.tolist(), doc_ids)[:top_k], start=1):
@@ -53,6 +62,7 @@ def to_tables(
             rer["rerank_score"].append(float(qscores[i]))
             rer["retrieval_rank"].append(retrieval_rank[i])
             rer["retrieval_score"].append(retrieval[i])
+            rer["group_id"].append(qhits[i].group_id)
     return (
         pa.Table.from_pydict(cand, schema=CANDIDATES_SCHEMA),
         pa.Table.from_pydict(rer, schema=RERANKED_SCHEMA),
@@ -69,9 +79,7 @@ def retrieve(
     )
     t1 = time.perf_counter()
     client = vectorstore.open_client(settings.qdrant)
-    hits = vectorstore.search_batch(
-        client, settings.qdrant.collection, vectors, settings.run.fetch_k
-    )
+    hits = vectorstore.search_batch(client, settings.qdrant, vectors, settings.run.fetch_k)
     return [list(h) for h in hits], {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
 
 
@@ -82,14 +90,18 @@ def rerank(
     run_id: str = "",
     batch: int = 0,
     seconds: dict[str, float] | None = None,
-) -> tuple[BatchTables, dict[str, Any]]:
+    journal: CallJournal | None = None,
+) -> tuple[BatchTables, dict[str, Any], BaseException | None]:
     """Rerank retrieved candidates into the batch's tables and stats: the GPU worker's stage.
 
-    `seconds` are the retrieval stage's timings, carried into the batch's stats.
+    `seconds` are the retrieval stage's timings, carried into the batch's stats. `journal`
+    records a billed backend's calls as they return (and holds what this batch bought before).
+    The third value is an error that stopped the batch part-way: the caller writes the tables
+    (its finished queries, the rest failed), then raises it.
     """
     t2 = time.perf_counter()
     reranker = get_reranker(settings.reranker, side_index_dir(settings))
-    result = reranker.rerank([q.qid for q in queries], [q.text for q in queries], hits)
+    result = reranker.rerank([q.qid for q in queries], [q.text for q in queries], hits, journal)
     t3 = time.perf_counter()
     candidates, reranked = to_tables(queries, hits, result.scores, settings.run.top_k)
     failed = pa.Table.from_pydict(
@@ -99,7 +111,8 @@ def rerank(
         },
         schema=FAILED_SCHEMA,
     )
-    calls = calls_table(result.calls, run_id, batch)
+    # Journaled calls are on record already; the part holds the rest (cache hits, local calls).
+    calls = calls_table([c for c in result.calls if not c.get("journaled")], run_id, batch)
     stats = {
         "queries": len(queries),
         "pairs_scored": sum(len(h) for h in hits),
@@ -113,4 +126,4 @@ def rerank(
             "assemble": time.perf_counter() - t3,
         },
     }
-    return BatchTables(candidates, reranked, failed, calls), stats
+    return BatchTables(candidates, reranked, failed, calls), stats, result.fatal

@@ -11,7 +11,19 @@ from upath import UPath
 
 from config.settings import Settings
 from tasks import indexing, metrics, pipeline, regression, runstore
+from tasks.errors import UserError
+from tasks.journal import CallJournal
 from tasks.types import Qrels, Query
+
+
+def retry_unless_user_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect's retry_condition_fn: a user's mistake (a refused or missing key, bad input)
+    fails the same way every time, so it is not retried."""
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - the result could not be read: keep the retry policy
+        return True
+    return not isinstance(exc, UserError)
 
 
 @task(name="index-corpus", cache_policy=NO_CACHE)
@@ -19,7 +31,13 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     return indexing.index_corpus(settings)
 
 
-@task(name="retrieve-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
+@task(
+    name="retrieve-query-batch",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=[5],
+    retry_condition_fn=retry_unless_user_error,
+)
 def retrieve_batch(settings: Settings, run_dir: UPath, batch: int, queries: list[Query]) -> int:
     """Embed and retrieve one batch; its hits part is the hand-off to the rerank stage."""
     hits, seconds = pipeline.retrieve(settings, queries)
@@ -27,7 +45,13 @@ def retrieve_batch(settings: Settings, run_dir: UPath, batch: int, queries: list
     return len(queries)
 
 
-@task(name="rerank-query-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
+@task(
+    name="rerank-query-batch",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=[5],
+    retry_condition_fn=retry_unless_user_error,
+)
 def rerank_batch_part(
     settings: Settings,
     run_dir: UPath,
@@ -37,15 +61,20 @@ def rerank_batch_part(
     retry_qids: list[str] | None = None,
 ) -> dict[str, Any]:
     """Rerank one retrieved batch (or, on resume, just its failed queries); parts land
-    atomically, so a task retry or a resume is safe."""
+    atomically, so a task retry or a resume is safe. Paid calls are journaled as they return,
+    so one that died is neither lost from the call log nor bought again."""
     queries, hits, seconds = runstore.read_hits(run_dir, batch, only=retry_qids)
     if retry_qids is not None:
         seconds = {}  # a retry does not retrieve again: its stats add rerank time only
-    tables, stats = pipeline.rerank(settings, queries, hits, run_id, batch, seconds)
+    journal = CallJournal(runstore.journal_dir(run_dir, batch), run_id, batch)
+    tables, stats, fatal = pipeline.rerank(settings, queries, hits, run_id, batch, seconds, journal)
     # When these rows were computed (the FAQ table's created_at for the batch's questions).
     stats.update(batch=batch, reranked_at=datetime.now(UTC).isoformat())
     write = runstore.write_batch if retry_qids is None else runstore.write_retry
     write(run_dir, batch, tables, stats, attempt)
+    journal.compact()
+    if fatal is not None:
+        raise fatal  # after the batch landed: what was bought is written, the rest failed
     return stats
 
 

@@ -1,7 +1,8 @@
 """On-disk rerank cache: a billed backend never pays twice for the same query and candidates.
 
-Append-only Parquet parts, one per flush, written atomically under unique names, so several
-worker processes can share one cache directory without locks.
+Append-only Parquet parts written atomically under unique names, so several worker processes
+can share one cache directory without locks. A billed answer gets its own part the moment it
+arrives (a crash then loses no paid answer); a batch folds its parts into one when it ends.
 """
 
 from __future__ import annotations
@@ -46,12 +47,19 @@ class RerankCache:
         self.root = Path(root)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        parts = sorted(self.root.glob("part-*.parquet")) if self.root.is_dir() else []
-        if not parts or not keys:
-            return {}
-        table = ds.dataset(parts, schema=CACHE_SCHEMA).to_table(
-            filter=ds.field("key").isin(list(set(keys)))
-        )
+        for _ in range(5):
+            parts = sorted(self.root.glob("part-*.parquet")) if self.root.is_dir() else []
+            if not parts or not keys:
+                return {}
+            try:
+                table = ds.dataset(parts, schema=CACHE_SCHEMA).to_table(
+                    filter=ds.field("key").isin(list(set(keys)))
+                )
+                break
+            except FileNotFoundError:
+                continue  # another process folded some parts away meanwhile: list again
+        else:
+            raise RuntimeError(f"{self.root}: cache parts kept vanishing while being read")
         return {
             key: np.asarray(scores, dtype=np.float64)
             for key, scores in zip(
@@ -59,9 +67,10 @@ class RerankCache:
             )
         }
 
-    def put_many(self, entries: Mapping[str, np.ndarray]) -> None:
+    def put_many(self, entries: Mapping[str, np.ndarray]) -> Path | None:
+        """Write the entries as one new part; its path (None when there was nothing)."""
         if not entries:
-            return
+            return None
         table = pa.Table.from_pydict(
             {
                 "key": list(entries),
@@ -71,3 +80,4 @@ class RerankCache:
         )
         name = f"part-{os.getpid()}-{secrets.token_hex(6)}.parquet"
         write_parquet(table, self.root / name)
+        return self.root / name

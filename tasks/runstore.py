@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from upath import UPath
 
-from tasks.calllog import CALLS_FILE, CALLS_SCHEMA
+from tasks.calllog import CALLS_FILE, unique_calls
+from tasks.journal import journal_calls
 from tasks.storage import PathLike, location, read_json, read_parquet, write_json, write_parquet
 from tasks.types import Hit, Query
 
@@ -25,6 +26,8 @@ CANDIDATES_SCHEMA = pa.schema(
         ("retrieval_rank", pa.int32()),
         ("doc_id", pa.string()),
         ("retrieval_score", pa.float64()),
+        # The source document a chunk belongs to (qdrant.group_key); null without one.
+        ("group_id", pa.string()),
     ]
 )
 RERANKED_SCHEMA = pa.schema(
@@ -35,6 +38,7 @@ RERANKED_SCHEMA = pa.schema(
         ("rerank_score", pa.float64()),
         ("retrieval_rank", pa.int32()),
         ("retrieval_score", pa.float64()),
+        ("group_id", pa.string()),
     ]
 )
 
@@ -48,6 +52,7 @@ HITS_SCHEMA = pa.schema(
         ("doc_id", pa.string()),
         ("text", pa.string()),
         ("retrieval_score", pa.float64()),
+        ("group_id", pa.string()),
     ]
 )
 _SECONDS_KEY = b"rerankflow.seconds"
@@ -88,8 +93,15 @@ def part_path(run_dir: PathLike, batch: int, kind: str) -> UPath:
 
 
 def calls_part_path(run_dir: PathLike, batch: int, attempt: int) -> UPath:
-    # One file per run attempt: calls of an attempt that died were still made (and billed).
-    return location(run_dir) / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}.parquet"
+    # A new file each time (a task retry within one attempt too): calls that were made stay
+    # on record; the merge keeps each call once by its call_id.
+    token = secrets.token_hex(3)
+    return location(run_dir) / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}-{token}.parquet"
+
+
+def journal_dir(run_dir: PathLike, batch: int) -> UPath:
+    """Where the batch's paid calls are journaled as they happen (tasks.journal)."""
+    return location(run_dir) / PARTS / "journal" / f"batch-{batch:05d}"
 
 
 def write_hits(
@@ -108,6 +120,7 @@ def write_hits(
             cols["doc_id"].append(hit.doc_id if hit else None)
             cols["text"].append(hit.text if hit else None)
             cols["retrieval_score"].append(hit.score if hit else None)
+            cols["group_id"].append(hit.group_id if hit else None)
     table = pa.Table.from_pydict(cols, schema=HITS_SCHEMA)
     table = table.replace_schema_metadata({_SECONDS_KEY: json.dumps(seconds).encode()})
     write_parquet(table, part_path(run_dir, batch, "hits"))
@@ -147,8 +160,24 @@ def read_hits(
             queries[qid] = Query(qid, row["query"])
             hits[qid] = []
         if row["doc_id"] is not None:
-            hits[qid].append(Hit(row["doc_id"], row["text"], row["retrieval_score"]))
+            # Parts written before the group column read as no group.
+            hits[qid].append(
+                Hit(row["doc_id"], row["text"], row["retrieval_score"], row.get("group_id"))
+            )
     return list(queries.values()), [hits[q] for q in queries], seconds
+
+
+def hit_texts(run_dir: PathLike) -> dict[str, str]:
+    """doc_id -> text of every candidate the run retrieved, from its hits parts."""
+    texts: dict[str, str] = {}
+    for path in sorted((location(run_dir) / PARTS).glob("batch-*.hits.parquet"), key=str):
+        table = read_parquet(path).select(["doc_id", "text"])
+        for doc_id, text in zip(
+            table.column("doc_id").to_pylist(), table.column("text").to_pylist(), strict=True
+        ):
+            if doc_id is not None:
+                texts[doc_id] = text
+    return texts
 
 
 def batch_done(run_dir: PathLike, batch: int) -> bool:
@@ -171,6 +200,11 @@ def write_batch(
     write_parquet(tables.reranked, part_path(run_dir, batch, "reranked"))
 
 
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    # promote: a run resumed across the group_id column's arrival has parts with and without it
+    return pa.concat_tables(tables, promote_options="default")
+
+
 def _without(table: pa.Table, qids: list[str]) -> pa.Table:
     return table.filter(pc.invert(pc.is_in(table.column("qid"), pa.array(qids, pa.string()))))
 
@@ -186,12 +220,12 @@ def write_retry(
     retried = tables.candidates.column("qid").unique().to_pylist()
     old = {k: read_parquet(part_path(run_dir, batch, k)) for k in ("candidates", "reranked")}
     write_parquet(
-        pa.concat_tables([_without(old["candidates"], retried), tables.candidates]),
+        _concat([_without(old["candidates"], retried), tables.candidates]),
         part_path(run_dir, batch, "candidates"),
     )
     write_parquet(tables.calls, calls_part_path(run_dir, batch, attempt))
     write_parquet(
-        pa.concat_tables([_without(old["reranked"], retried), tables.reranked]),
+        _concat([_without(old["reranked"], retried), tables.reranked]),
         part_path(run_dir, batch, "reranked"),
     )
     before = read_json(part_path(run_dir, batch, "stats"))
@@ -237,12 +271,15 @@ def merge_parts(run_dir: PathLike, n_batches: int, labels: dict[str, str]) -> di
     for kind, schema in kinds:
         paths = [part_path(run_dir, b, kind) for b in range(n_batches)]
         tables = [read_parquet(p) for p in paths if p.exists()]
-        table = pa.concat_tables(tables) if tables else schema.empty_table()
+        table = _concat(tables) if tables else schema.empty_table()
         write_parquet(_labelled(table, labels), location(run_dir) / f"{kind}.parquet")
         counts[kind] = table.num_rows
-    call_parts = sorted((location(run_dir) / PARTS).glob("batch-*.calls.a*.parquet"), key=str)
-    calls = pa.concat_tables([read_parquet(p) for p in call_parts]) if call_parts else None
-    calls = calls if calls is not None else CALLS_SCHEMA.empty_table()
+    # Calls from the batches' parts (cache hits, local backends) and from the journals (every
+    # paid attempt, written as it returned, also those of attempts that died).
+    root = location(run_dir) / PARTS
+    call_parts = sorted(root.glob("batch-*.calls.a*.parquet"), key=str)
+    journals = sorted(root.glob("journal/batch-*/*.parquet"), key=str)
+    calls = unique_calls([read_parquet(p) for p in call_parts] + [journal_calls(journals)])
     write_parquet(_labelled(calls, labels), location(run_dir) / CALLS_FILE)
     counts["calls"] = calls.num_rows
     return counts

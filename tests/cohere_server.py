@@ -3,7 +3,8 @@
 It speaks the wire format of Cohere's POST /v2/rerank as the real `cohere` SDK sends and parses
 it: Bearer-key auth (401), a per-key sliding-window request limit (429 + Retry-After), request
 validation (400), `{"id", "results", "meta"}` on success, and `{"id", "message"}` error bodies.
-Faults (5xx, slow answers, dropped connections) can be injected to exercise client retries.
+Faults (5xx, slow answers, dropped connections, requests held until released, and 200s whose
+body is wrong: see BAD_ANSWERS) can be injected to exercise client retries and checks.
 
 Run it alone for benchmarks; it prints its URL on one line and serves until killed:
 
@@ -44,7 +45,22 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 # Idle keep-alive connections are closed after this, so handler threads cannot linger forever.
 IDLE_CONNECTION_TIMEOUT_S = 30.0
 STOP_JOIN_TIMEOUT_S = 5.0
-FAULT_KINDS = ("status", "slow", "drop")
+# 200 answers that are wrong (billed like any 200 except invalid_json, which has no body to
+# bill from): no results, an index of -1 / past the end / twice, no `results` key, a body that
+# is not JSON, a NaN score.
+BAD_ANSWERS = (
+    "empty_results",
+    "negative_index",
+    "index_out_of_range",
+    "duplicate_index",
+    "missing_results",
+    "invalid_json",
+    "nan_score",
+)
+# "hold": the request waits, unanswered and unrecorded, until release_held() (or stop()); then
+# its connection is dropped and it is recorded as DROPPED: a client killed meanwhile never got
+# an answer, so nothing was billed.
+FAULT_KINDS = ("status", "slow", "drop", "hold", *BAD_ANSWERS)
 # Call.status of a request whose connection was dropped: no HTTP status was ever sent.
 DROPPED = 0
 
@@ -145,7 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
-        data = json.dumps(payload).encode()
+        self.send_raw(status, json.dumps(payload).encode(), headers)
+
+    def send_raw(self, status: int, data: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -264,6 +282,8 @@ class CohereTestServer:
         # Open connections and the threads serving them, so stop() can end both, bounded.
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._stopping = threading.Event()
+        self._release = threading.Event()
+        self._held = 0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -294,6 +314,7 @@ class CohereTestServer:
         if httpd is None:
             return
         self._stopping.set()  # wakes handlers sleeping on latency or "slow" faults
+        self._release.set()  # and held requests
         httpd.shutdown()
         httpd.server_close()
         # Kept-alive connections would otherwise go on answering after stop().
@@ -351,6 +372,8 @@ class CohereTestServer:
             raise ValueError("count must be >= 1")
         if kind == "status" and not 400 <= status <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
+        if kind == "hold":
+            self._release.clear()
         if kind == "slow" and delay_s <= 0:
             raise ValueError("delay_s must be > 0")
         with self._lock:
@@ -359,6 +382,16 @@ class CohereTestServer:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    @property
+    def held(self) -> int:
+        """Requests waiting on a "hold" fault now."""
+        with self._lock:
+            return self._held
+
+    def release_held(self) -> None:
+        """Drop the connections of held requests (they are recorded as DROPPED)."""
+        self._release.set()
 
     # Request handling (runs in the connection's own thread).
 
@@ -473,6 +506,15 @@ class CohereTestServer:
         # Faults hit requests that passed auth and were admitted (so they count in the rate
         # window, as a real overloaded backend still consumed the call), before validation.
         fault = self._take_fault(query)
+        if fault is not None and fault.kind == "hold":
+            with self._lock:
+                self._held += 1
+            self._release.wait()
+            with self._lock:
+                self._held -= 1
+            self._record(Call(now, key, DROPPED, n_docs, 0, query))
+            handler.drop()
+            return
         if fault is not None and fault.kind == "drop":
             self._record(Call(now, key, DROPPED, n_docs, 0, query))
             handler.drop()
@@ -487,7 +529,15 @@ class CohereTestServer:
         if problem is not None:
             answer(400, _error(problem), n_docs, query, delay_s=delay_s)
             return
-        answer(200, self._rerank(body), n_docs, query, units=search_units(n_docs), delay_s=delay_s)
+        payload = self._rerank(body)
+        if fault is not None and fault.kind in BAD_ANSWERS:
+            if fault.kind == "invalid_json":
+                self._record(Call(now, key, 200, n_docs, search_units(n_docs), query))
+                self._sleep(self.latency_s)
+                handler.send_raw(200, b'{"id": "x", "results": [', {})
+                return
+            payload = _spoil(payload, fault.kind, len(body["documents"]))
+        answer(200, payload, n_docs, query, units=search_units(n_docs), delay_s=delay_s)
 
     @staticmethod
     def _rerank(body: dict[str, Any]) -> dict[str, Any]:
@@ -506,6 +556,25 @@ class CohereTestServer:
                 "billed_units": {"search_units": search_units(len(documents))},
             },
         }
+
+
+def _spoil(payload: dict[str, Any], kind: str, n_documents: int) -> dict[str, Any]:
+    """A valid rerank answer made wrong in one way (BAD_ANSWERS)."""
+    results = [dict(r) for r in payload["results"]]
+    if kind == "empty_results":
+        results = []
+    elif kind == "negative_index":
+        results[0]["index"] = -1
+    elif kind == "index_out_of_range":
+        results[0]["index"] = n_documents
+    elif kind == "duplicate_index":
+        results[-1]["index"] = results[0]["index"]
+    elif kind == "nan_score":
+        results[0]["relevance_score"] = math.nan  # json.dumps writes NaN, as a sloppy server may
+    spoiled = {**payload, "results": results}
+    if kind == "missing_results":
+        del spoiled["results"]
+    return spoiled
 
 
 def main(argv: list[str] | None = None) -> None:

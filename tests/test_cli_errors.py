@@ -93,6 +93,18 @@ CASES: dict[str, Case] = {
         ["run", "--reranker", "flag"],
         "--set reranker.backend: reranker.model is required for backend 'flag'",
     ),
+    "reranker model directory missing": lambda t: (
+        _run_with(t, **{"reranker.backend": "flag", "reranker.model": str(t / "no-model")}),
+        f"reranker.model {t / 'no-model'}: no such model directory",
+    ),
+    "hub model not cached offline": lambda t: (
+        _run_with(t, **{"reranker.backend": "cross-encoder", "reranker.model": "no-org/no-model"}),
+        "reranker.model no-org/no-model: not in the local Hugging Face cache and HF_HUB_OFFLINE=1",
+    ),
+    "cohere without a key": lambda t: (
+        _run_with(t, **{"reranker.backend": "cohere"}),
+        "the cohere reranker needs an API key",
+    ),
     "bad missing-label-docs": lambda t: (
         ["run", "--missing-label-docs", "maybe"],
         "--set dataset.missing_label_docs: Input should be 'warn' or 'fail'",
@@ -179,7 +191,9 @@ def _dead_dir(tmp: Path) -> Path:
 def test_a_users_mistake_is_one_line(name, tmp_path):
     args, expected = CASES[name](tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != "CO_API_KEY"
+    }
     result = subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],
         env=env,

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from config.settings import CohereSettings, CostSettings, load_settings
 from tasks import costs
+from tasks.errors import NotReadyError
 from tasks.rerank_cache import RerankCache
-from tasks.rerankers.cohere import CohereAuthError, CohereReranker, retry_after_seconds
+from tasks.rerankers.cohere import (
+    CohereAuthError,
+    CohereReranker,
+    InvalidAnswer,
+    answer_scores,
+    retry_after_seconds,
+)
 from tasks.rerankers.ratelimit import leaky_bucket
 from tasks.types import Hit
 
-from .cohere_server import CohereTestServer
+from .cohere_server import BAD_ANSWERS, CohereTestServer
 
 KEY = "test-key-3f9a7c1e5b"
 
@@ -43,6 +52,9 @@ def hits(n: int, words: str = "alpha beta gamma") -> list[Hit]:
 def reranker(server: CohereTestServer, tmp_path=None, **settings) -> CohereReranker:
     # Tests not about the rate get a budget that does not slow them (pacing would).
     settings.setdefault("requests_per_minute", 6000)
+    # A request log of its own: the host-wide one would pace this test with every other
+    # process on the machine that uses the test key.
+    settings.setdefault("limiter_dir", tempfile.mkdtemp(prefix="rerankflow-limits-"))
     conf = CohereSettings(base_url=server.url, global_limit=None, **settings)
     cache = RerankCache(tmp_path / "cache") if tmp_path is not None else None
     return CohereReranker("rerank-v3.5", conf, cache)
@@ -151,18 +163,30 @@ def test_bad_request_is_not_retried(co_key):
     assert set(result.failures) == {0} and "HTTP 400" in result.failures[0]
 
 
-def test_refused_key_stops_the_run_without_showing_it(monkeypatch):
+def test_refused_key_costs_one_request_and_stops_the_batch(monkeypatch, tmp_path):
     monkeypatch.setenv("CO_API_KEY", "wrong-key-77c1d2")
     with CohereTestServer(keys={KEY: None}) as server:
-        backend = reranker(server)
-        with pytest.raises(CohereAuthError) as err:
-            backend.rerank(["a"], ["alpha"], [hits(3)])
-    assert "401" in str(err.value) and "wrong-key-77c1d2" not in str(err.value)
+        backend = reranker(server, tmp_path, max_in_flight=4)
+        n = 8
+        result = backend.rerank([f"q{i}" for i in range(n)], ["alpha"] * n, [hits(3)] * n)
+        # The same backend again (a Prefect task retry in this process): nothing is sent.
+        again = backend.rerank(["q"], ["beta"], [hits(3)])
+        sent = server.calls
+    # Requests wait until one answer proves the key: a refused key costs one request.
+    assert [c.status for c in sent] == [401]
+    assert isinstance(result.fatal, CohereAuthError) and isinstance(result.fatal, NotReadyError)
+    assert "401" in str(result.fatal) and "wrong-key-77c1d2" not in str(result.fatal)
+    assert "CO_API_KEY" in str(result.fatal) and "\n" not in str(result.fatal)
+    # Every query is a failure with the reason; the one request made is on the call log.
+    assert set(result.failures) == set(range(n)) and result.scores == [None] * n
+    assert all("refused the API key" in r for r in result.failures.values())
+    assert [r["http_status"] for r in result.calls] == [401]
+    assert isinstance(again.fatal, CohereAuthError) and again.calls == []
 
 
 def test_missing_key_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("CO_API_KEY", raising=False)
-    with pytest.raises(ValueError, match="CO_API_KEY"):
+    with pytest.raises(NotReadyError, match="CO_API_KEY"):
         CohereReranker("rerank-v3.5", CohereSettings(global_limit=None), None)
 
 
@@ -221,7 +245,7 @@ def test_key_from_a_prefect_secret_block(prefect_server, monkeypatch):
         result = backend.rerank(["a"], ["alpha"], [hits(3)])
         sent = server.calls
     assert not result.failures and [c.status for c in sent] == [200]
-    with pytest.raises(ValueError, match="no Prefect Secret block 'no-such-block'") as err:
+    with pytest.raises(NotReadyError, match="no Prefect Secret block 'no-such-block'") as err:
         CohereReranker(
             "rerank-v3.5", CohereSettings(api_key_secret="no-such-block", global_limit=None), None
         )
@@ -248,3 +272,114 @@ def test_shared_limit_is_created_checked_and_strict(prefect_server, co_key):
     budget = RequestBudget(600, 60.0, 1, "rerankflow-test-never-created")
     with pytest.raises(Exception, match="rerankflow-test-never-created"), budget.request():
         pass
+
+
+def test_answer_scores_check_the_answer_against_the_request():
+    ok = [{"index": 2, "relevance_score": 0.9}, {"index": 0, "relevance_score": 0.1}]
+    np.testing.assert_array_equal(answer_scores(ok, 3, top_n=2), [0.1, -np.inf, 0.9])
+    bad = {
+        "results missing": (None, 3, None),
+        "too few": (ok, 3, None),  # all 3 asked, 2 came
+        "too many": (ok, 3, 1),
+        "index -1": ([{"index": -1, "relevance_score": 0.5}], 1, None),
+        "index past the end": ([{"index": 1, "relevance_score": 0.5}], 1, None),
+        "index twice": ([{"index": 0, "relevance_score": 0.5}] * 2, 2, None),
+        "index not an int": ([{"index": "0", "relevance_score": 0.5}], 1, None),
+        "index a bool": ([{"index": True, "relevance_score": 0.5}], 2, 1),
+        "score NaN": ([{"index": 0, "relevance_score": math.nan}], 1, None),
+        "score inf": ([{"index": 0, "relevance_score": math.inf}], 1, None),
+        "score missing": ([{"index": 0}], 1, None),
+        "score a string": ([{"index": 0, "relevance_score": "0.5"}], 1, None),
+    }
+    for case, (results, n, top_n) in bad.items():
+        with pytest.raises(InvalidAnswer):
+            answer_scores(results, n, top_n)
+            pytest.fail(case)
+
+
+@pytest.mark.parametrize("fault", BAD_ANSWERS)
+def test_a_wrong_200_is_a_failed_attempt_never_a_score_nor_cached(co_key, tmp_path, fault):
+    """Through the real SDK: each kind of wrong answer is retried, logged, never kept."""
+    docs = hits(6)
+    with CohereTestServer(keys={KEY: None}) as server:
+        # Every attempt of one query gets the wrong answer: the query fails.
+        server.inject(fault, count=2, query="alpha beta")
+        first = reranker(server, tmp_path, max_attempts=2, max_retry_seconds=5).rerank(
+            ["bad", "good"], ["alpha beta", "gamma"], [docs, docs]
+        )
+        assert server.faults_left == 0
+        assert first.fatal is None and set(first.failures) == {0} and first.scores[0] is None
+        assert "gave up after 2 attempt(s): invalid answer (HTTP 200)" in first.failures[0]
+        bad_rows = [r for r in first.calls if r["qid"] == "bad"]
+        assert [r["http_status"] for r in bad_rows] == [200, 200]
+        assert all(r["error"].startswith("invalid answer") for r in bad_rows)
+        # Billed units are kept where the body said them (it may have been billed).
+        want_units = None if fault == "invalid_json" else 1
+        assert [r["search_units"] for r in bad_rows] == [want_units] * 2
+        # A healthy rerun asks again (nothing was cached) and gets the right scores.
+        server.reset_calls()
+        again = reranker(server, tmp_path).rerank(
+            ["bad", "good"], ["alpha beta", "gamma"], [docs, docs]
+        )
+        assert [c.query for c in server.calls] == ["alpha beta"]
+        assert not again.failures and (again.cache_hits, again.cache_misses) == (1, 1)
+        want = [sum(w in d.text.split() for w in ("alpha", "beta")) / 2 for d in docs]
+        np.testing.assert_allclose(again.scores[0], want)
+        # One wrong answer then a right one: the retry's answer is the one used.
+        server.reset_calls()
+        server.inject(fault, count=1, query="delta")
+        third = reranker(server, tmp_path).rerank(["d"], ["delta"], [hits(4, "delta")])
+        assert [c.status for c in server.calls] == [200, 200]
+        assert not third.failures and [r["attempt"] for r in third.calls] == [1, 2]
+        np.testing.assert_allclose(third.scores[0], [0.0, 1.0, 0.0, 1.0])
+
+
+PACE_CHILD = """
+import sys, time
+from pathlib import Path
+from tasks.rerankers.ratelimit import Pacer, limiter_db, local_rates
+pacer = Pacer(local_rates(5, 1.0), limiter_db(Path(sys.argv[1]), sys.argv[2]))
+print("ready", flush=True)
+sys.stdin.readline()
+for _ in range(12):
+    pacer.acquire()
+    print(time.time(), flush=True)
+"""
+
+
+def test_processes_on_one_key_share_the_pace(tmp_path):
+    """Two processes, one key, no Prefect server: the SQLite log keeps them within one budget;
+    a process on another key is not slowed by them."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    keys = ["shared-key", "shared-key", "other-key"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PACE_CHILD, str(tmp_path), key],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for key in keys
+    ]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    t0 = time.time()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    stamps = [[float(x) for x in p.communicate(timeout=60)[0].split()] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    shared = stamps[0] + stamps[1]
+    # 24 requests at 5 per (1 s + 0.25 s margin): the two processes took turns.
+    assert max_in_window(shared, 1.0) <= 5
+    assert max(shared) - t0 >= 4 * 1.25 - 0.5
+    # The other key's 12 took about half as long: its log is its own.
+    assert max(stamps[2]) - t0 < max(shared) - t0 - 1.0
+    # The file is named by the key's hash, never the key.
+    assert not any("shared-key" in p.name for p in tmp_path.iterdir())

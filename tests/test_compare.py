@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from tasks.compare import (
+    EXACT_MAX_N,
     GateRule,
     compare_runs,
     comparison_markdown,
@@ -26,6 +29,8 @@ from tasks.compare import (
 from tasks.metrics import evaluate_run
 from tasks.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
 from tasks.types import Qrels
+
+from .conftest import REPO
 
 KS = (1, 3, 5, 10, 20)
 FETCH_K, TOP_K = 20, 10
@@ -68,14 +73,14 @@ def write_run(
     for qid, docs in candidates.items():
         for i, doc_id in enumerate(docs):
             for name, value in zip(
-                CANDIDATES_SCHEMA.names, (qid, i + 1, doc_id, 1.0 - i / 100), strict=True
+                CANDIDATES_SCHEMA.names, (qid, i + 1, doc_id, 1.0 - i / 100, None), strict=True
             ):
                 cand[name].append(value)
     for qid, docs in reranked.items():
         retrieval = candidates[qid]
         for i, doc_id in enumerate(docs):
             j = retrieval.index(doc_id)
-            row = (qid, i + 1, doc_id, 10.0 - i, j + 1, 1.0 - j / 100)
+            row = (qid, i + 1, doc_id, 10.0 - i, j + 1, 1.0 - j / 100, None)
             for name, value in zip(RERANKED_SCHEMA.names, row, strict=True):
                 rr[name].append(value)
     pq.write_table(pa.table(cand, schema=CANDIDATES_SCHEMA), run_dir / "candidates.parquet")
@@ -149,16 +154,14 @@ def test_permutation_test_matches_fisher_zea_mays() -> None:
     diffs = np.subtract(ZEA_CROSSED, ZEA_SELF)
     exact = exact_sign_flip_p(diffs)
     assert exact == pytest.approx(2 * 863 / 2**15, abs=1e-12)
-    # Monte Carlo (10,000 < 2**15 flips): within ~4.5 standard errors of the exact value.
-    sampled = paired_permutation_pvalue(ZEA_SELF, ZEA_CROSSED, seed=1, n_resamples=10_000)
-    assert sampled == pytest.approx(exact, abs=0.01)
-    # Enough resamples to cover every flip: scipy enumerates them, so p is exact.
-    full = paired_permutation_pvalue(ZEA_SELF, ZEA_CROSSED, n_resamples=2**15)
-    assert full == pytest.approx(exact, abs=1e-12)
+    # 15 differing pairs <= EXACT_MAX_N: every flip is enumerated, whatever n_resamples says.
+    for n_resamples in (1, 10_000):
+        p = paired_permutation_pvalue(ZEA_SELF, ZEA_CROSSED, seed=1, n_resamples=n_resamples)
+        assert p == pytest.approx(exact, abs=1e-12)
     # Tied pairs change nothing: enumerated over all 2**18 flips, p is the same.
     tied = [150, 150, 150]
     assert exact_sign_flip_p([*diffs, 0, 0, 0]) == pytest.approx(exact, abs=1e-12)
-    padded = paired_permutation_pvalue(ZEA_SELF + tied, ZEA_CROSSED + tied, n_resamples=2**15)
+    padded = paired_permutation_pvalue(ZEA_SELF + tied, ZEA_CROSSED + tied)
     assert padded == pytest.approx(exact, abs=1e-12)
 
 
@@ -172,6 +175,61 @@ def test_permutation_test_exact_small_sample_seeded_and_symmetric() -> None:
     p1 = paired_permutation_pvalue(c, d, seed=3, n_resamples=2000)
     assert p1 == paired_permutation_pvalue(c, d, seed=3, n_resamples=2000)
     assert paired_permutation_pvalue(c, c + 1e-12) == 1.0  # float noise is a tie
+
+
+@pytest.mark.parametrize(
+    ("diffs", "expected"),
+    [
+        # One differing query: both signs are as extreme as the observed one.
+        ([1.0], 1.0),
+        ([-0.2], 1.0),
+        # Two: flips give sums +-1.5 and +-0.5, two of four reach |1.5|.
+        ([1.0, 0.5], 0.5),
+        ([1.0, 1.0], 0.5),
+        # Cancelling differences: observed sum 0, every flip is as extreme.
+        ([1.0, -1.0], 1.0),
+        # Three equal drops: only all-same-sign flips reach |3|, 2 of 8.
+        ([-1.0, -1.0, -1.0], 0.25),
+    ],
+)
+def test_permutation_test_one_two_three_differences(diffs: list[float], expected: float) -> None:
+    # Per-query metrics as IR runs have them: mostly ties, a few queries differ.
+    a = np.full(len(diffs) + 5, 0.5)
+    b = a.copy()
+    b[: len(diffs)] += diffs
+    assert exact_sign_flip_p(diffs) == pytest.approx(expected, abs=1e-12)
+    assert paired_permutation_pvalue(a, b) == pytest.approx(expected, abs=1e-12)
+    assert paired_permutation_pvalue(b, a) == pytest.approx(expected, abs=1e-12)
+
+
+def test_permutation_test_exact_by_brute_force_up_to_the_cap() -> None:
+    rng = np.random.default_rng(7)
+    for n in (*range(1, 13), EXACT_MAX_N):
+        # Graded values (thirds, quarters) tie on some flip sums: the float tolerance counts.
+        diffs = rng.choice([-1, -2 / 3, -0.5, -1 / 3, -0.25, 0.25, 1 / 3, 0.5, 1], size=n)
+        a = rng.random(n)
+        assert paired_permutation_pvalue(a, a + diffs, n_resamples=1) == pytest.approx(
+            exact_sign_flip_p(diffs), abs=1e-12
+        ), n
+
+
+def test_permutation_test_samples_above_the_cap() -> None:
+    rng = np.random.default_rng(9)
+    n = EXACT_MAX_N + 2
+    diffs = rng.normal(0.1, 0.3, size=n)
+    exact = exact_sign_flip_p(diffs)
+    zeros = np.zeros(n)
+    sampled = paired_permutation_pvalue(zeros, diffs, seed=4, n_resamples=20_000)
+    # Monte Carlo: within ~5 standard errors of the exact value, seeded, never 0.
+    assert sampled == pytest.approx(exact, abs=5 * np.sqrt(exact * (1 - exact) / 20_000) + 1e-4)
+    assert sampled == paired_permutation_pvalue(zeros, diffs, seed=4, n_resamples=20_000)
+    assert sampled != paired_permutation_pvalue(zeros, diffs, seed=5, n_resamples=20_000)
+    far = paired_permutation_pvalue(zeros, np.abs(diffs) + 1, n_resamples=100)
+    assert far == pytest.approx(1 / 101)
+    # 2**n within n_resamples: enumerated even above the cap.
+    assert paired_permutation_pvalue(zeros, diffs, n_resamples=2**n) == pytest.approx(
+        exact, abs=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- quality gate
@@ -344,6 +402,58 @@ def test_failed_rerank_is_left_out_of_both_runs(tmp_path: Path) -> None:
     assert comparison["queries"]["compared"] == N_QUERIES - 1
     assert comparison["queries"]["failed_rerank_excluded"] == 1
     assert all(e["losses"] == 0 for e in comparison["stages"]["reranked"].values())
+
+
+def _one_query_differs(tmp_path: Path) -> tuple[Path, Path]:
+    """Runs equal but for q00, whose relevant doc is first in A and not retrieved in B."""
+    positions = {**baseline_positions(), qid(0): (1, 1)}
+    a = write_run(tmp_path, "A", *rankings(positions))
+    b = write_run(tmp_path, "B", *rankings({**positions, qid(0): (None, None)}))
+    return a, b
+
+
+def test_one_differing_query_compares_with_p_one(tmp_path: Path) -> None:
+    a, b = _one_query_differs(tmp_path)
+    comparison = compare_runs(a, b, one_relevant_qrels())
+    for stage in ("retrieval", "reranked"):
+        for key, entry in comparison["stages"][stage].items():
+            if key.startswith("precision"):
+                continue  # precision@k moves by 1/k: still one query
+            assert (entry["wins"], entry["losses"]) == (0, 1), (stage, key)
+            assert entry["delta"] == pytest.approx(-1 / N_QUERIES)
+            assert entry["p_value"] == 1.0, (stage, key)
+    # A drop beyond max_drop on one query is not significant: the gate passes and says why.
+    result = evaluate_gate(
+        comparison, [GateRule(stage="retrieval", metric="recall@20", max_drop=0)]
+    )
+    assert result.passed and "beyond max_drop 0 but not significant" in result.checks[0].message
+    assert "q00 (-1.00)" in result.checks[0].message
+
+
+def test_one_differing_query_through_the_cli(tmp_path: Path) -> None:
+    a, b = _one_query_differs(tmp_path)
+    labels = tmp_path / "qrels.tsv"
+    rows = [f"{q}\t{d}\t{r}" for q, docs in one_relevant_qrels().items() for d, r in docs.items()]
+    labels.write_text("query-id\tcorpus-id\tscore\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    for run in (a, b):  # as rerank_batch writes it: the CLI reads config.dataset
+        manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+        manifest["config"]["dataset"] = {"labels": None}
+        (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "compare", str(a), str(b), "--labels", str(labels)]
+        + ["--json", "--set", f"run.runs_root={tmp_path}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    verdict = json.loads(done.stdout)
+    assert verdict["passed"]
+    quality = verdict["gates"][0]["checks"]
+    assert [c["metric"] for c in quality] == ["recall@5", "ndcg@10", "recall@20"]
+    assert all(c["p_value"] == 1.0 and not c["tripped"] for c in quality)
+    assert verdict["comparison"]["stages"]["reranked"]["recall@1"]["losses"] == 1
 
 
 # --------------------------------------------------------------------------- ops gate

@@ -12,6 +12,8 @@ import yaml
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.flows import load_flow_from_entrypoint
 
+from config.settings import load_settings, merge_overrides
+
 from .conftest import REPO
 
 SPEC = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
@@ -42,6 +44,21 @@ def test_entrypoint_and_parameters(name):
     # rerank-gpu's run_dir is given per run, by the flow that hands the run over.
     given = {"run_dir": "/runs/run_id=x"} if name == "rerank-gpu" else {}
     flow.validate_parameters({**given, **spec["parameters"]})
+
+
+def test_user_overrides_apply_over_the_deployments():
+    gpu = {"run.rerank_deployment": "rerank-gpu/rerank-gpu"}
+    assert merge_overrides(gpu, {"run.top_k": 5}) == {**gpu, "run.top_k": 5}
+    assert merge_overrides(gpu, None) == gpu and merge_overrides(None, None) == {}
+    # The user's value wins, null unsets, and a whole section comes after the dotted keys.
+    settings = load_settings("demo", merge_overrides(gpu, {"run.rerank_deployment": None}))
+    assert settings.run.rerank_deployment is None
+    merged = merge_overrides(gpu, {"run": {"top_k": 3}})
+    assert list(merged) == ["run.rerank_deployment", "run"]
+    assert load_settings("demo", merged).run.rerank_deployment is None
+    for name in ("nightly-regression", "faq-precompute"):
+        params = DEPLOYMENTS[name]["parameters"]
+        assert params["deployment_overrides"] == gpu and params["overrides"] == {}
 
 
 @pytest.mark.slow
@@ -80,3 +97,29 @@ def test_deploy_all_registers_schedules(prefect_server, tmp_path):
             got = [(s.schedule.cron, s.schedule.timezone, s.active) for s in deployment.schedules]
             want = [(s["cron"], s["timezone"], s["active"]) for s in spec.get("schedules", [])]
             assert got == want
+
+    # A user triggers the deployments with overrides of their own: Prefect replaces the
+    # `overrides` parameter whole, the deployment's `deployment_overrides` stay, and the
+    # flow's merge keeps the gpu hand-off.
+    with get_client(sync_client=True) as client:
+        for name in ("nightly-regression", "faq-precompute"):
+            deployment = client.read_deployment_by_name(f"{name}/{name}")
+            run = client.create_flow_run_from_deployment(
+                deployment.id, parameters={"overrides": {"run.top_k": 5}}
+            )
+            try:
+                params = client.read_flow_run(run.id).parameters
+            finally:
+                client.delete_flow_run(run.id)  # no worker here: it would only wait
+            assert params["overrides"] == {"run.top_k": 5}
+            assert params["deployment_overrides"] == spec_overrides(name)
+            flow = load_flow_from_entrypoint(str(REPO / DEPLOYMENTS[name]["entrypoint"]))
+            flow.validate_parameters(params)
+            merged = merge_overrides(params["deployment_overrides"], params["overrides"])
+            settings = load_settings(params["profile"], merged)
+            assert settings.run.top_k == 5
+            assert settings.run.rerank_deployment == "rerank-gpu/rerank-gpu"
+
+
+def spec_overrides(name: str) -> dict:
+    return DEPLOYMENTS[name]["parameters"]["deployment_overrides"]

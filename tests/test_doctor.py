@@ -49,11 +49,14 @@ def test_ready_setup_passes(indexed, tiny_cross_encoder):
 
 
 def test_each_problem_is_named_with_its_fix(indexed, tmp_path):
-    # A collection built with another embedder's dimension, in its own embedded store.
+    # A rerankflow collection built with another embedder's dimension, in its own embedded
+    # store (the metadata an older rerankflow wrote; without it the collection is foreign).
     other = tmp_path / "qdrant-768"
     client = QdrantClient(path=str(other))
     client.create_collection(
-        "sample", vectors_config=models.VectorParams(size=768, distance=models.Distance.COSINE)
+        "sample",
+        vectors_config=models.VectorParams(size=768, distance=models.Distance.COSINE),
+        metadata={"embedder": "some/mpnet", "dim": 768},
     )
     client.close()
     not_a_dir = tmp_path / "file"

@@ -39,6 +39,55 @@ def test_normalize_query():
     )
     assert faq.normalize_query("Ｅ-４０３ ERROR") == "e-403 error"  # NFKC: full-width forms
     assert faq.normalize_query("STRASSE") == faq.normalize_query("straße")  # casefold, not lower
+    # Trailing sentence punctuation and the whitespace around it go; inner punctuation stays.
+    key = "how do i export to pdf"
+    for text in (
+        "How do I export to PDF",
+        "how do i export to pdf?",
+        "How do I export to PDF ?! ",
+        "How do I export to PDF...",
+        "How do I export to PDF\uff1f",  # full-width question mark
+        "How do I export to PDF \uff01\uff0e",  # full-width ! and .
+        "How do I export to PDF\u3002",  # ideographic full stop
+    ):
+        assert faq.normalize_query(text) == key, text
+    assert faq.normalize_query("e.g. what? or why?") == "e.g. what? or why"
+    assert faq.normalize_query("Is 3.5 > 3.4?") == "is 3.5 > 3.4"
+
+
+def test_question_empty_after_normalization_rejected(tmp_path):
+    queries = [Query("a", "Reset my password"), Query("b", " ?! ")]
+    with pytest.raises(InputError, match=r"faq\.jsonl: entry 2: field 'text'.*'b' is empty"):
+        faq.check_unique_questions(queries, tmp_path / "faq.jsonl")
+
+
+def test_rows_under_a_stale_key_are_recomputed_not_orphaned():
+    """A table written under an older normalization (which kept the '?') is rebuilt: its key
+    is in the hash, so the question is recomputed and its old-key rows are not carried."""
+    fp = faq.inputs_fingerprint(load_settings("demo"), "c")
+    queries = [Query("pdf", "How do I export to PDF?"), Query("pw", "Reset my password")]
+    current = faq.plan(queries, fp, None, "q.jsonl")
+    previous = _rows(current, ["pdf", "pw"], "r1")
+    old_key = "how do i export to pdf?"
+    stale = pa.Table.from_pylist(
+        [
+            {**row, "query_norm": old_key, "inputs_hash": faq.inputs_hash(old_key, fp)}
+            if row["qid"] == "pdf"
+            else row
+            for row in previous.to_pylist()
+        ],
+        schema=faq.FAQ_SCHEMA,
+    )
+    again = faq.plan(queries, fp, stale, "q.jsonl")
+    assert [q.qid for q in again.todo] == ["pdf"] and again.carried == ["pw"]
+    # Even if its recompute fails, the old-key rows are not kept: no lookup could reach them.
+    assert faq.kept_on_failure(stale, again, ["pdf"]) == []
+    table = faq.assemble(stale, again.carried, _rows(again, ["pdf"], "r2"))
+    assert old_key not in table.column("query_norm").to_pylist()
+    assert sorted(table.column("query_norm").to_pylist()) == [
+        "how do i export to pdf",
+        "reset my password",
+    ]
 
 
 def test_duplicate_normalized_questions_rejected(tmp_path):
@@ -72,6 +121,7 @@ def _rows(plan: faq.Plan, qids: list[str], run_id: str) -> pa.Table:
             "rerank_score": [1.0] * len(qids),
             "retrieval_rank": [1] * len(qids),
             "retrieval_score": [0.5] * len(qids),
+            "group_id": [None] * len(qids),
         },
         schema=RERANKED_SCHEMA,
     )
@@ -109,7 +159,13 @@ def indexed(prefect_server, tmp_path_factory) -> Path:
     return tmp
 
 
-def precompute(indexed: Path, faq_dir: Path, questions: list[tuple[str, str]], **settings) -> dict:
+def precompute(
+    indexed: Path,
+    faq_dir: Path,
+    questions: list[tuple[str, str]],
+    deployment_overrides: dict | None = None,
+    **settings,
+) -> dict:
     """Write the question list as BEIR queries.jsonl and refresh the table in `faq_dir`."""
     path = faq_dir.with_name(faq_dir.name + "-questions.jsonl")
     lines = [json.dumps({"_id": qid, "text": text}) for qid, text in questions]
@@ -117,7 +173,12 @@ def precompute(indexed: Path, faq_dir: Path, questions: list[tuple[str, str]], *
     overrides = profile_overrides(
         indexed, **{"dataset.queries": str(path), "dataset.labels": None, **settings}
     )
-    return faq_precompute(profile="demo", overrides=overrides, faq_dir=str(faq_dir))
+    return faq_precompute(
+        profile="demo",
+        overrides=overrides,
+        faq_dir=str(faq_dir),
+        deployment_overrides=deployment_overrides,
+    )
 
 
 def read(faq_dir: Path) -> pa.Table:
@@ -191,6 +252,35 @@ def test_first_run_computes_all_and_lookup_serves_it(indexed, tmp_path):
     ]
     unknown = runner.invoke(app, ["faq", "lookup", "nobody asked", "--faq-dir", str(faq_dir)])
     assert unknown.exit_code == 1
+
+
+@pytest.mark.slow
+def test_lookup_without_final_punctuation_and_stale_keys_rebuilt(indexed, tmp_path):
+    faq_dir = tmp_path / "faq"
+    questions = [*QUESTIONS, ("faq-pdf", "how do i export to pdf?")]
+    # The deployment's own overrides apply (top_k 5) under the user's (which leave top_k).
+    first = precompute(indexed, faq_dir, questions, deployment_overrides={"run.top_k": 5})
+    assert first["counts"]["rows"] == 9 * 5
+    rows = faq.lookup(faq_dir, "How do I export to PDF")
+    assert [r["qid"] for r in rows] == ["faq-pdf"] * 5
+    assert rows[0]["query_norm"] == "how do i export to pdf"
+
+    # A table written by an older normalization that kept the '?': the row's key and hash.
+    old_key = "how do i export to pdf?"
+    fingerprint = json.loads((faq_dir / faq.MANIFEST_FILE).read_text())["inputs"]
+    stale = [
+        {**row, "query_norm": old_key, "inputs_hash": faq.inputs_hash(old_key, fingerprint)}
+        if row["qid"] == "faq-pdf"
+        else row
+        for row in read(faq_dir).to_pylist()
+    ]
+    pq.write_table(pa.Table.from_pylist(stale, schema=faq.FAQ_SCHEMA), faq_dir / faq.PARQUET_FILE)
+    second = precompute(indexed, faq_dir, questions, deployment_overrides={"run.top_k": 5})
+    assert second["recomputed_qids"] == ["faq-pdf"] and second["counts"]["carried_over"] == 8
+    assert old_key not in read(faq_dir).column("query_norm").to_pylist()
+    assert [r["doc_id"] for r in faq.lookup(faq_dir, "How do I export to PDF?")] == [
+        r["doc_id"] for r in rows
+    ]
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -24,6 +25,7 @@ from tasks.metrics import (
     register_qrels,
     to_markdown,
 )
+from tasks.pipeline import tie_break_order
 from tasks.types import InputError, Qrels
 
 TOL = 1e-9
@@ -145,10 +147,13 @@ def _random_case(
 
 
 def _truncate(run: Run, k: int) -> Run:
-    """Top k of each query in trec_eval order (score desc, doc_id desc)."""
+    """Top k of each query in trec_eval order (score desc at C float precision, doc_id desc)."""
     out: Run = {}
     for qid, docs in run.items():
-        ranked = sorted(docs.items(), key=lambda item: (item[1], item[0]), reverse=True)
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, as in C
+            ranked = sorted(
+                docs.items(), key=lambda item: (np.float32(item[1]), item[0]), reverse=True
+            )
         out[qid] = dict(ranked[:k])
     return out
 
@@ -294,6 +299,40 @@ def test_ranking_metrics_tie_break_and_duplicates() -> None:
     ideal = 3 + 2 / 1.584962500721156
     assert got["ndcg@2"] == pytest.approx((2 + 1 / 1.584962500721156) / ideal, abs=TOL)
     assert list(got) == [f"{m}@{k}" for k in (1, 2) for m in METRIC_NAMES]
+
+
+def test_scores_closer_than_float32_tie_as_in_trec_eval(tmp_path: Path) -> None:
+    """trec_eval keeps scores as C float: 0.5 and 0.5 + 1e-12 tie there, and doc_id DESC
+    decides. Our SQL and the pipeline's stored order must agree with pytrec_eval."""
+    eps = 1e-12  # far below float32 resolution near 0.5 (~3e-8), far above double's
+    assert np.float32(0.5) == np.float32(0.5 + eps) and 0.5 + eps != 0.5
+    qrels: Qrels = {"q": {"a": 1}, "r": {"z": 1}, "s": {"m": 2, "k": 1}}
+    run: Run = {
+        # In double a is first; at float precision a ties b and b (doc_id DESC) goes first.
+        "q": {"a": 0.5 + eps, "b": 0.5, "c": 0.1},
+        # The other way round: z already wins the tie-break, the tiny edge changes nothing.
+        "r": {"z": 0.5, "y": 0.5 + eps},
+        # Beyond float32's range C gives inf: m and k tie at +inf, m (DESC) first.
+        "s": {"k": 1e300, "m": 1e299, "j": -1e300},
+    }
+    candidates = {q: list(docs.items()) for q, docs in run.items()}
+    _write_run_files(tmp_path, candidates, candidates, random.Random(0))
+    ks = [1, 2, 3]
+    expected = _reference_per_query(qrels, run, ks)
+    assert expected["q"][1]["recall"] == 0.0 and expected["q"][2]["mrr"] == 0.5  # b first
+    assert expected["s"][1]["hit_rate"] == 1.0 and expected["s"][1]["ndcg"] == 1.0  # m first
+    con = duckdb.connect()
+    register_qrels(con, qrels)
+    got = per_query(con, parquet_relation(tmp_path / "reranked.parquet", "rerank_score"), ks)
+    for qid, by_k in expected.items():
+        for k, values in by_k.items():
+            for name, value in values.items():
+                assert got[qid][k][name] == pytest.approx(value, abs=TOL, rel=0), (qid, k, name)
+    # The pipeline's stored ranks follow the same order.
+    for qid, docs in run.items():
+        ids, scores = list(docs), list(docs.values())
+        order = [ids[i] for i in tie_break_order(scores, ids)]
+        assert order == list(_truncate(run, len(ids))[qid]), qid
 
 
 def _hand_case(run_dir: Path) -> Qrels:

@@ -12,8 +12,9 @@ from flows.cli import app
 from flows.index_corpus import index_corpus
 from flows.nightly_regression import nightly_regression
 from tasks import regression, storage
+from tasks.loaders import load_qrels
 
-from .conftest import profile_overrides, read_artifact
+from .conftest import SAMPLE, profile_overrides, read_artifact
 
 pytestmark = pytest.mark.slow
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -127,3 +128,55 @@ def test_pinned_baseline_and_no_promotion(indexed, tmp_path):
     assert second["baseline"] == f"pinned run {first['run_id']}"
     with pytest.raises(FileNotFoundError, match="no run 'nope'"):
         nightly_regression(profile="demo", overrides=overrides, baseline_run_id="nope")
+
+
+def test_one_differing_query_is_judged_not_crashed(indexed, tmp_path):
+    """Exactly one query differs from the baseline: p = 1, the verdict and report are written."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    runs_root = tmp_path / "runs"
+    overrides = profile_overrides(indexed, **{"run.runs_root": str(runs_root)})
+    # A deployment's own overrides apply under the user's (prefect.yaml's gpu hand-off).
+    first = nightly_regression(
+        profile="demo", overrides=overrides, deployment_overrides={"regression.promote": False}
+    )
+    assert first["passed"] and not first["promoted"]
+    # A baseline equal to the first run but for one query, whose reranked scores are negated:
+    # its relevant document drops from the top to the bottom of its top_k.
+    src = Path(first["run_dir"])
+    doctored = src.parent / "run_id=doctored"
+    shutil.copytree(src, doctored)
+    reranked = pq.read_table(doctored / "reranked.parquet")
+    qrels = load_qrels(SAMPLE / "labels.jsonl")
+    firsts = reranked.filter(pc.equal(reranked.column("rank"), 1)).to_pylist()
+    top = next(r["qid"] for r in firsts if qrels.get(r["qid"], {}).get(r["doc_id"], 0) > 0)
+    is_top = pc.equal(reranked.column("qid"), top)
+    scores = pc.if_else(
+        is_top, pc.negate(reranked.column("rerank_score")), reranked["rerank_score"]
+    )
+    reranked = reranked.set_column(
+        reranked.schema.get_field_index("rerank_score"), "rerank_score", scores
+    )
+    pq.write_table(reranked, doctored / "reranked.parquet")
+    manifest = storage.read_json(doctored / "manifest.json")
+    storage.write_json({**manifest, "run_id": "doctored"}, doctored / "manifest.json")
+
+    second = nightly_regression(
+        profile="demo",
+        overrides={**overrides, "regression.promote": False},
+        baseline_run_id="doctored",
+        deployment_overrides={"regression.promote": True},
+    )
+    assert second["passed"] and not second["promoted"]  # the user's value won
+    assert regression.read_baseline(runs_root, "demo") is None
+    run_dir = Path(second["run_dir"])
+    verdict = storage.read_json(run_dir / regression.REGRESSION_FILE)
+    entries = verdict["comparison"]["stages"]["reranked"]
+    single = {k: e for k, e in entries.items() if e["wins"] + e["losses"] == 1}
+    assert "recall@1" in single and "mrr@10" in single, entries  # the case that crashed
+    assert all(e["p_value"] == 1.0 and e["wins"] == 1 for e in single.values())
+    assert all(e["worst"] == [] or e["worst"][0]["qid"] == top for e in single.values())
+    assert "<html" in (run_dir / regression.REPORT_FILE).read_text()

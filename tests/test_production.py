@@ -155,7 +155,9 @@ def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder, s3_r
                 logs / f"worker-{pool}.log",
             )
 
-        to_gpu = {**overrides, "run.rerank_deployment": "rerank-gpu/rerank-gpu"}
+        # No run.rerank_deployment here: the deployments' own (prefect.yaml's
+        # deployment_overrides) must survive a user's overrides and send the stage to gpu.
+        to_gpu = dict(overrides)
         nightly = run_deployment(
             api,
             "nightly-regression/nightly-regression",

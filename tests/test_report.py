@@ -117,7 +117,7 @@ def make_run(
 
 def _candidates_table(candidates: dict[str, list[tuple[str, float]]]) -> pa.Table:
     rows = [
-        (qid, rank, doc, score)
+        (qid, rank, doc, score, None)
         for qid, docs in candidates.items()
         for rank, (doc, score) in enumerate(sorted(docs, key=lambda x: -x[1]), start=1)
     ]
@@ -136,7 +136,7 @@ def _reranked_table(
         for rank, (doc, score) in enumerate(sorted(docs, key=lambda x: -x[1]), start=1)
     }
     rows = [
-        (qid, rank, doc, score, *retrieval[(qid, doc)])
+        (qid, rank, doc, score, *retrieval[(qid, doc)], None)
         for qid, docs in reranked.items()
         for rank, (doc, score) in enumerate(docs, start=1)
     ]

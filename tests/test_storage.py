@@ -148,9 +148,9 @@ def _random_run(run_dir, seed: int) -> dict:
         qrels[qid] = {f"d{d}": rng.choice([0, 1, 2]) for d in rng.sample(docs, 3)}
         scores = [round(rng.random(), 1) for _ in docs]  # rounded: ties on purpose
         for rank, (d, s) in enumerate(sorted(zip(docs, scores, strict=True), key=lambda t: -t[1])):
-            cand.append((qid, rank + 1, f"d{d}", s))
+            cand.append((qid, rank + 1, f"d{d}", s, None))
         for rank, d in enumerate(rng.sample(docs, 5)):
-            rer.append((qid, rank + 1, f"d{d}", 1.0 - rank / 10, 1, 0.5))
+            rer.append((qid, rank + 1, f"d{d}", 1.0 - rank / 10, 1, 0.5, None))
     storage.write_parquet(
         pa.Table.from_pylist(
             [dict(zip(CANDIDATES_SCHEMA.names, r, strict=True)) for r in cand],

@@ -6,11 +6,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from tasks.types import Hit
+
+if TYPE_CHECKING:
+    from tasks.journal import CallJournal
 
 
 @dataclass
@@ -24,6 +27,9 @@ class RerankResult:
     # Queries served from / missing from the rerank cache (billed backends only).
     cache_hits: int = 0
     cache_misses: int = 0
+    # An error that stopped the batch part-way (a refused key, a bug). The batch's finished
+    # queries and failures are written first; then the caller raises it.
+    fatal: BaseException | None = None
 
 
 class Reranker(Protocol):
@@ -31,8 +37,14 @@ class Reranker(Protocol):
     model: str | None
 
     def rerank(
-        self, qids: Sequence[str], queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
-    ) -> RerankResult: ...
+        self,
+        qids: Sequence[str],
+        queries: Sequence[str],
+        candidates: Sequence[Sequence[Hit]],
+        journal: CallJournal | None = None,
+    ) -> RerankResult:
+        """`journal`: where a billed backend records each paid call as it returns."""
+        ...
 
 
 class LocalReranker:
@@ -48,8 +60,13 @@ class LocalReranker:
         raise NotImplementedError
 
     def rerank(
-        self, qids: Sequence[str], queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
+        self,
+        qids: Sequence[str],
+        queries: Sequence[str],
+        candidates: Sequence[Sequence[Hit]],
+        journal: CallJournal | None = None,
     ) -> RerankResult:
+        # Nothing is paid per call here: the batch's part logs the calls, no journal needed.
         started = datetime.now(UTC)
         t0 = time.perf_counter()
         scores = self.score(queries, candidates)

@@ -1,4 +1,8 @@
-"""`bm25`: rescore candidates lexically (corpus statistics from index time), fuse with dense."""
+"""`bm25`: rescore candidates lexically, fuse with dense.
+
+Statistics come from the corpus at index time, or, for an existing collection (no index step,
+no corpus file), from each query's own candidate texts.
+"""
 
 from __future__ import annotations
 
@@ -21,18 +25,24 @@ class BM25Fusion(LocalReranker):
     backend = "bm25"
     model = "bm25s"
 
-    def __init__(self, index_dir: Path, weight: float) -> None:
-        lexical.load(index_dir)  # fail now, with the fix, if the index was never built
+    def __init__(self, index_dir: Path | None, weight: float) -> None:
+        if index_dir is not None:
+            lexical.load(index_dir)  # fail now, with the fix, if the index was never built
         self._index_dir = index_dir
         self._weight = weight
+
+    def _lexical(self, query: str, hits: Sequence[Hit]) -> np.ndarray:
+        if self._index_dir is None:
+            return lexical.candidate_scores(query, [h.text for h in hits])
+        # cached; a re-index in this process clears it
+        return lexical.load(self._index_dir).scores(query, [h.doc_id for h in hits])
 
     def score(
         self, queries: Sequence[str], candidates: Sequence[Sequence[Hit]]
     ) -> list[np.ndarray]:
-        index = lexical.load(self._index_dir)  # cached; a re-index in this process clears it
         out = []
         for query, hits in zip(queries, candidates, strict=True):
-            lexical_scores = index.scores(query, [h.doc_id for h in hits])
+            lexical_scores = self._lexical(query, hits)
             dense = np.array([h.score for h in hits], dtype=np.float64)
             # Min-max per query puts both scales on [0, 1] before the convex combination.
             out.append(self._weight * minmax(lexical_scores) + (1 - self._weight) * minmax(dense))

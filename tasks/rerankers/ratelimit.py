@@ -1,21 +1,30 @@
-"""Request budget for a rate-limited API: in-process pacing, in-flight cap, and a Prefect
-global concurrency limit shared by every worker process when a server is configured.
+"""Request budget for a rate-limited API: pacing shared by every process on this host (a
+SQLite log under a file lock), an in-flight cap, and a Prefect global concurrency limit shared
+by every worker when a server is configured.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from pyrate_limiter import Limiter, Rate
+from pyrate_limiter import InMemoryBucket, Rate, RateItem, SQLiteBucket
 
 # Requests leave the client a little before they reach the server: count the window slightly
 # long so network jitter cannot squeeze one request too many into the server's window.
 WINDOW_MARGIN_S = 0.25
-# pyrate-limiter sleeps this long past the computed wait before trying again (default 50 ms).
+# Sleep this long past the computed wait before trying again (pyrate-limiter's default: 50 ms).
 LIMITER_BUFFER_MS = 1
+# How often another process's hold on the bucket's file lock is checked (filelock: 50 ms).
+FILE_LOCK_POLL_S = 0.001
+# Entries older than every window are deleted after this many admissions.
+LEAK_EVERY = 200
 # Requests are let through in small groups about this far apart, not R at once then a stall.
 PACE_GROUP_S = 0.5
 
@@ -87,8 +96,67 @@ def ensure_global_limit(name: str, requests: int, window_s: float) -> None:
         )
 
 
+def limiter_db(directory: Path | None, key: str) -> Path:
+    """The host-wide request log of one API key: named by the key's hash, never the key."""
+    root = Path(directory) if directory else Path(tempfile.gettempdir()) / "rerankflow-limits"
+    root.mkdir(parents=True, exist_ok=True)
+    return root / f"key-{hashlib.sha256(key.encode()).hexdigest()[:24]}.sqlite"
+
+
+class Pacer:
+    """Blocks until `rates` admit one more request.
+
+    With `db`, the log is pyrate-limiter's SQLite bucket behind a file lock: every process on
+    this host that uses the same file (the same key) counts against the same rates, so two
+    runs on one key without a Prefect server never exceed the budget together. Each attempt
+    is stamped with the time it is made (pyrate-limiter's Limiter stamps a retry with its
+    first stamp plus the sleeps, which lags the clock when a sleep or the lock runs long).
+    """
+
+    def __init__(self, rates: list[Rate], db: Path | None = None) -> None:
+        self._local = threading.Lock()  # one thread of this process at the file lock at a time
+        self._admitted = 0
+        if db is None:
+            self._bucket: InMemoryBucket | SQLiteBucket = InMemoryBucket(rates)
+            self._file_lock = None
+        else:
+            self._bucket = SQLiteBucket.init_from_file(
+                rates, table="requests", db_path=str(db), use_file_lock=True
+            )
+            self._file_lock = self._bucket.lock
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        if self._file_lock is None:
+            yield
+            return
+        self._file_lock.acquire(poll_interval=FILE_LOCK_POLL_S)
+        try:
+            yield
+        finally:
+            self._file_lock.release()
+
+    def acquire(self) -> None:
+        with self._local:
+            while True:
+                with self._exclusive():
+                    item = RateItem("requests", self._bucket.now())
+                    if self._bucket.put(item):
+                        self._admitted += 1
+                        if self._admitted % LEAK_EVERY == 0:
+                            self._bucket.leak(item.timestamp)
+                        return
+                    wait_ms = self._bucket.waiting(item)
+                if wait_ms < 0:
+                    raise ValueError("the request budget can never admit a request")
+                time.sleep((wait_ms + LIMITER_BUFFER_MS) / 1000)
+
+
 class RequestBudget:
-    """Blocks each request until the in-flight cap, the local pace and the shared rate allow."""
+    """Blocks each request until the in-flight cap, the local pace and the shared rate allow.
+
+    `db`: the host-wide log file (`limiter_db`); None keeps the pace in this process only.
+    """
 
     def __init__(
         self,
@@ -96,15 +164,16 @@ class RequestBudget:
         window_s: float,
         max_in_flight: int,
         global_limit: str | None,
+        db: Path | None = None,
     ) -> None:
-        self._limiter = Limiter(local_rates(requests, window_s), buffer_ms=LIMITER_BUFFER_MS)
+        self._pacer = Pacer(local_rates(requests, window_s), db)
         self._in_flight = threading.BoundedSemaphore(max_in_flight)
         self._global_limit = global_limit
 
     @contextmanager
     def request(self) -> Iterator[None]:
         with self._in_flight:
-            self._limiter.try_acquire("requests", blocking=True)
+            self._pacer.acquire()
             if self._global_limit:
                 from prefect.concurrency.sync import rate_limit
 

@@ -20,9 +20,20 @@ ks AS (
     SELECT DISTINCT unnest(CAST($ks AS INTEGER[])) AS k
 ),
 ranked AS (
-    -- trec_eval order: score descending, ties broken by doc_id descending.
+    -- trec_eval order: score descending, ties broken by doc_id descending. trec_eval keeps
+    -- scores as C float (TEXT_TR.sim), so scores closer than float32 resolution tie there;
+    -- ranking by the score rounded to FLOAT gives the same order (tasks.pipeline likewise).
+    -- Beyond FLOAT's range C gives +-inf where DuckDB's CAST would raise.
     SELECT r.qid, r.doc_id,
-           row_number() OVER (PARTITION BY r.qid ORDER BY r.score DESC, r.doc_id DESC) AS rnk
+           row_number() OVER (
+               PARTITION BY r.qid
+               ORDER BY coalesce(
+                            TRY_CAST(r.score AS FLOAT),
+                            CASE WHEN r.score > 0 THEN 'inf'::FLOAT
+                                 WHEN r.score < 0 THEN '-inf'::FLOAT END
+                        ) DESC,
+                        r.doc_id DESC
+           ) AS rnk
     FROM run AS r
     SEMI JOIN labelled AS l ON r.qid = l.qid
 ),

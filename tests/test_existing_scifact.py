@@ -1,0 +1,174 @@
+"""A team's own collection on real data: SciFact abstracts chunked into an existing-style
+Qdrant collection (integer ids, named vector, {text, source, chunk} payload) built with plain
+qdrant-client, labels naming the source abstracts. rerankflow reads it read-only and scores
+the group (source) ranking; the test recomputes group recall@5 and recall@50 from its own
+query of the same collection.
+
+A subset keeps it within the suite's budget: every abstract a test-split label names plus
+distractors up to SUBSET documents (about three chunks each), embedded once per session.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from config.settings import EmbedderSettings, load_settings
+from flows.rerank_batch import rerank_batch
+from tasks import embed, vectorstore
+from tasks.loaders import load_corpus, load_qrels, load_queries
+
+from .conftest import DATASETS
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (DATASETS / "scifact").exists(), reason="../shared/datasets/scifact absent"
+    ),
+]
+
+SUBSET = 700
+SENTENCES_PER_CHUNK = 3
+COLLECTION = "scifact_chunks"
+
+
+def _chunks(text: str) -> list[str]:
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+    return [
+        " ".join(sentences[i : i + SENTENCES_PER_CHUNK])
+        for i in range(0, len(sentences), SENTENCES_PER_CHUNK)
+    ] or [text]
+
+
+@pytest.fixture(scope="module")
+def chunked_scifact(tmp_path_factory):
+    """(qdrant path, profile overrides) of the chunked collection, built as a team would."""
+    from qdrant_client import QdrantClient, models
+
+    root = tmp_path_factory.mktemp("existing-scifact")
+    scifact = DATASETS / "scifact"
+    qrels = load_qrels(scifact / "qrels" / "test.tsv")
+    labelled = {d for judged in qrels.values() for d, rel in judged.items() if rel > 0}
+    docs = load_corpus(scifact / "corpus.jsonl")
+    others = [d for d in docs if d.doc_id not in labelled]
+    keep = [d for d in docs if d.doc_id in labelled] + others[: SUBSET - len(labelled)]
+    rows = [
+        (doc.doc_id, i, f"{doc.title} {chunk}".strip())
+        for doc in keep
+        for i, chunk in enumerate(_chunks(doc.text))
+    ]
+    vectors = embed.embed_texts([text for _, _, text in rows], EmbedderSettings())
+    path = root / "qdrant"
+    client = QdrantClient(path=str(path))
+    client.create_collection(
+        COLLECTION,
+        vectors_config={
+            "dense": models.VectorParams(size=vectors.shape[1], distance=models.Distance.COSINE)
+        },
+    )
+    for start in range(0, len(rows), 512):
+        client.upsert(
+            COLLECTION,
+            points=[
+                models.PointStruct(
+                    id=start + j,
+                    vector={"dense": vec.tolist()},
+                    payload={"text": text, "source": source, "chunk": chunk},
+                )
+                for j, ((source, chunk, text), vec) in enumerate(
+                    zip(rows[start : start + 512], vectors[start : start + 512], strict=True)
+                )
+            ],
+        )
+    client.close()
+    overrides = {
+        "qdrant.path": str(path),
+        "qdrant.collection": COLLECTION,
+        "qdrant.existing": True,
+        "qdrant.vector": "dense",
+        "qdrant.group_key": "source",
+        "dataset.corpus": None,
+        "dataset.queries": str(scifact / "queries.jsonl"),
+        "dataset.labels": str(scifact / "qrels" / "test.tsv"),
+        "run.runs_root": str(root / "runs"),
+        "run.fetch_k": 50,
+        "run.ks": [1, 5, 10, 50],
+        "index_dir": str(root / "index"),
+    }
+    return path, overrides, len(keep), len(rows)
+
+
+def _independent_group_recall(path, qrels, queries, ks):
+    """Query the collection with plain qdrant-client and score the MaxP source ranking."""
+    from qdrant_client import QdrantClient
+
+    vectorstore.close_clients()  # embedded Qdrant: one client per path
+    client = QdrantClient(path=str(path))
+    try:
+        vectors = embed.embed_texts([q.text for q in queries], EmbedderSettings())
+        recall: dict[int, list[float]] = {k: [] for k in ks}
+        for query, vec in zip(queries, vectors, strict=True):
+            points = client.query_points(
+                COLLECTION, query=vec.tolist(), using="dense", limit=50, with_payload=True
+            ).points
+            sources: list[str] = []
+            for p in points:  # best first: a source ranks where its best chunk does
+                if p.payload["source"] not in sources:
+                    sources.append(p.payload["source"])
+            relevant = {d for d, rel in qrels[query.qid].items() if rel > 0}
+            for k in ks:
+                recall[k].append(len(relevant & set(sources[:k])) / len(relevant))
+        return {k: float(np.mean(v)) for k, v in recall.items()}
+    finally:
+        client.close()
+
+
+def test_group_recall_on_chunked_scifact(prefect_server, chunked_scifact):
+    path, overrides, n_docs, n_chunks = chunked_scifact
+    assert n_chunks > 2 * n_docs  # really chunked: sources repeat in the candidates
+    settings = load_settings("scifact", overrides)
+    result = rerank_batch(profile="scifact", overrides=overrides)
+    metrics = result["metrics"]
+    assert metrics["unit"]["level"] == "group"
+    assert metrics["queries"]["evaluated"] == 300
+
+    qrels = load_qrels(settings.dataset.labels)
+    queries = [q for q in load_queries(settings.dataset.queries) if q.qid in qrels]
+    want = _independent_group_recall(path, qrels, queries, (5, 50))
+    print(
+        f"group recall@5 {want[5]:.4f}, recall@50 {want[50]:.4f}; chunk_coverage@5 "
+        f"{metrics['retrieval']['chunk_coverage@5']:.4f} ({n_docs} abstracts, {n_chunks} chunks)"
+    )
+    assert metrics["retrieval"]["recall@5"] == pytest.approx(want[5], abs=1e-9)
+    assert metrics["retrieval"]["recall@50"] == pytest.approx(want[50], abs=1e-9)
+    assert metrics["diagnostics"]["retrieval_ceiling"] == pytest.approx(want[50], abs=1e-9)
+    # Chunks would undercount: the chunk ranking's coverage at 5 chunks is at most group recall@5.
+    assert metrics["retrieval"]["chunk_coverage@5"] <= metrics["retrieval"]["recall@5"] + 1e-12
+
+    # reranked.parquet keeps chunk rows with their source.
+    import pyarrow.parquet as pq
+
+    reranked = pq.read_table(f"{result['run_dir']}/reranked.parquet")
+    assert "group_id" in reranked.column_names
+    assert set(reranked.column("group_id").to_pylist()) <= _sources(path)
+    assert result["manifest"]["collection"]["points"] == n_chunks
+
+
+def _sources(path) -> set[str]:
+    from qdrant_client import QdrantClient
+
+    vectorstore.close_clients()
+    client = QdrantClient(path=str(path))
+    try:
+        sources, offset = set(), None
+        while True:
+            points, offset = client.scroll(
+                COLLECTION, limit=2048, offset=offset, with_payload=["source"]
+            )
+            sources |= {p.payload["source"] for p in points}
+            if offset is None:
+                return sources
+    finally:
+        client.close()
