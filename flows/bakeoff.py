@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from upath import UPath
 
-from config.settings import Settings, load_settings
+from config.settings import Settings, load_settings, merge_overrides
 from flows.manifest import start_manifest as start_run_manifest
 from flows.preflight import BakeoffPlan, check_bakeoff, check_bakeoff_resume
 from flows.rerank_batch import rerank_batch
@@ -111,7 +111,7 @@ def bakeoff(
     `deployment_overrides` (the deployment's own settings, prefect.yaml)."""
     logger = get_run_logger()
     # Prefect replaces a parameter given at run time whole: the deployment's keeps its own.
-    overrides = {**(deployment_overrides or {}), **(overrides or {})}
+    overrides = merge_overrides(deployment_overrides, overrides)
     settings = load_settings(profile, overrides)
     if resume_bakeoff_id is None:
         plan = check_bakeoff(settings, rerankers or [], metric, alpha)
