@@ -87,9 +87,9 @@ def check_resume(
 def check_index(settings: Settings) -> None:
     """The collection may be written to, and the corpus file reads (a bad line is named before
     any embedding)."""
+    if settings.dataset.corpus is not None:  # refused with qdrant.existing (settings)
+        load_corpus(settings.dataset.corpus)
     check_indexable(settings)
-    assert settings.dataset.corpus is not None  # required unless existing (settings check)
-    load_corpus(settings.dataset.corpus)
 
 
 def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInputs:

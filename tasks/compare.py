@@ -459,6 +459,7 @@ def compare_runs(
     seed: int = 0,
     n_resamples: int = DEFAULT_N_RESAMPLES,
     labels_name: str | None = None,
+    refuse_unmatched: bool = True,
 ) -> dict[str, Any]:
     """Per-query comparison of run B (candidate) against run A (baseline), both stages.
 
@@ -496,6 +497,7 @@ def compare_runs(
                 labels_name=labels_name or "labels",
                 run_name=f"{run.label} ({run.run_id})",
                 group_key=run.group_key,
+                refuse_unmatched=refuse_unmatched,
             )
             counts["label_ids"] = seen["label_ids"]
             counts[f"label_ids_not_in_{run.label.lower()}"] = seen["label_ids_not_in_run"]

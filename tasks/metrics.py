@@ -219,19 +219,22 @@ def check_label_ids(
     labels_name: str,
     run_name: str,
     group_key: str | None,
+    refuse_unmatched: bool = True,
 ) -> dict[str, int]:
     """Count the relevant label ids (of `con`'s qrels) that match nothing in the run.
 
     Some unseen is normal (a relevant document no query retrieved) and is logged; none seen
     at all means the labels name another unit (documents vs groups, or another collection's
     ids), so every metric would be 0: an InputError naming the labels and examples of both.
+    `refuse_unmatched=False` when the labels were already checked against the corpus or the
+    collection (a run measuring itself): none retrieved is then a real zero, only logged.
     """
     sql = render_sql("label_ids", run=run_relation_sql)
     row = con.execute(sql, {"n": EXAMPLE_IDS}).fetchone()
     assert row is not None
     label_ids, unseen, examples, run_examples = int(row[0]), int(row[1]), row[2], row[3]
     what = "group" if group_key else "document"
-    if label_ids and unseen == label_ids:
+    if label_ids and unseen == label_ids and refuse_unmatched:
         if not run_examples:
             hint = "the run retrieved nothing"
         elif group_key:
@@ -313,6 +316,7 @@ def evaluate_run(
     *,
     group_key: str | None = None,
     labels_name: str | None = None,
+    refuse_unmatched: bool = True,
 ) -> dict[str, Any]:
     """Retrieval vs reranked metrics and diagnostics for one run directory.
 
@@ -353,6 +357,7 @@ def evaluate_run(
             labels_name=labels_name or "labels",
             run_name=run_dir.name.removeprefix("run_id="),
             group_key=group_key,
+            refuse_unmatched=refuse_unmatched,
         )
         # Materialise per-query values once; the means and the diagnostics both read them.
         con.execute(

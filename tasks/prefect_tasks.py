@@ -94,6 +94,9 @@ def evaluate(run_dir: UPath, qrels: Qrels, settings: Settings) -> dict[str, Any]
         ks=settings.run.ks,
         group_key=settings.qdrant.group_key,
         labels_name=str(settings.dataset.labels),
+        # The run checked its labels against the corpus or collection before it started: a
+        # label no query retrieved is a real miss here, not a sign of the wrong unit.
+        refuse_unmatched=False,
     )
 
 
@@ -102,7 +105,12 @@ def judge(
     baseline: regression.Baseline, run_dir: UPath, qrels: Qrels, settings: Settings
 ) -> regression.Verdict:
     return regression.judge(
-        baseline, run_dir, qrels, settings.regression, labels_name=str(settings.dataset.labels)
+        baseline,
+        run_dir,
+        qrels,
+        settings.regression,
+        labels_name=str(settings.dataset.labels),
+        refuse_unmatched=False,  # checked against the corpus or collection before the run
     )
 
 

@@ -194,6 +194,7 @@ def judge(
     qrels: Qrels,
     settings: RegressionSettings,
     labels_name: str | None = None,
+    refuse_unmatched: bool = True,
 ) -> Verdict:
     """Compare the run with its baseline and apply the quality, cost/latency and failed-query
     gates (the last one also without a baseline). Both runs are scored in the unit their
@@ -209,6 +210,7 @@ def judge(
         seed=settings.seed,
         n_resamples=settings.n_resamples,
         labels_name=labels_name,
+        refuse_unmatched=refuse_unmatched,
     )
     quality = evaluate_gate(comparison, settings.rules, mode=settings.mode)
     ops = evaluate_ops_gate(
