@@ -48,36 +48,45 @@ class Resumable:
     ignored: list[str]
 
 
+def _started_with(settings: Settings, manifest: Any, where: UPath, what: str) -> Settings:
+    """The settings a run (or bake-off) started with, from its manifest at `where`; where it is
+    now wins (it may have been moved, or its store's endpoint changed)."""
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    if not isinstance(config, dict) or not isinstance(config.get("run"), dict):
+        raise InputError(f"{where}: field 'config': missing; not a {what}")
+    config["run"].update(
+        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
+    )
+    try:
+        return Settings.model_validate(config)
+    except ValueError as exc:
+        raise InputError(
+            f"{where}: its settings no longer validate ({' '.join(str(exc).split())[:200]}); "
+            f"start a new {what}"
+        ) from None
+
+
+def _unchanged(manifest: dict[str, Any], inputs: BatchInputs, name: str, what: str) -> None:
+    """Refuse to resume when the query set or corpus changed since it started."""
+    now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
+    changed = [key for key, h in now.items() if manifest["hashes"].get(key) != h]
+    if changed:
+        raise UserError(
+            f"{name}: the {' and '.join(changed)} changed since it started; "
+            f"start a new {what} instead of resuming"
+        )
+
+
 def check_resume(
     settings: Settings, overrides: dict[str, Any] | None, run_id: str
 ) -> tuple[Resumable, BatchInputs]:
     """The run to finish, with the settings it started with; refused when its inputs changed."""
     run_dir = runstore.find_run(settings.run.runs_root, run_id)
     manifest = storage.read_json(run_dir / "manifest.json")
-    config = manifest.get("config") if isinstance(manifest, dict) else None
-    if not isinstance(config, dict) or not isinstance(config.get("run"), dict):
-        raise InputError(f"{run_dir / 'manifest.json'}: field 'config': missing; not a run")
-    # Where the run is now wins (it may have been moved, or its store's endpoint changed): the
-    # rerank stage is sent there.
-    config["run"].update(
-        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
-    )
-    try:
-        resumed = Settings.model_validate(config)
-    except ValueError as exc:
-        raise InputError(
-            f"{run_dir / 'manifest.json'}: its settings no longer validate "
-            f"({' '.join(str(exc).split())[:200]}); start a new run"
-        ) from None
+    resumed = _started_with(settings, manifest, run_dir / "manifest.json", "run")
     inputs = check_run(resumed)
-    now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-    changed = [name for name, h in now.items() if manifest["hashes"].get(name) != h]
-    if changed:
-        # Finishing it would mix batches computed on different inputs in one run.
-        raise UserError(
-            f"run {run_id}: the {' and '.join(changed)} changed since the run started; "
-            "start a new run instead of resuming"
-        )
+    # Finishing it would mix batches computed on different inputs in one run.
+    _unchanged(manifest, inputs, f"run {run_id}", "run")
     ignored = sorted(
         k for k in overrides or {} if k != "run.runs_root" and not k.startswith("run.storage_")
     )
@@ -161,27 +170,10 @@ def check_bakeoff_resume(settings: Settings, bakeoff_id: str) -> BakeoffPlan:
     path = bakeoff.find_bakeoff(settings.run.runs_root, bakeoff_id)
     where = path / bakeoff.BAKEOFF_FILE
     manifest = storage.read_json(where)
-    config = manifest.get("config") if isinstance(manifest, dict) else None
-    if not isinstance(config, dict) or not isinstance(config.get("run"), dict):
-        raise InputError(f"{where}: field 'config': missing; not a bake-off")
-    config["run"].update(
-        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
-    )
-    try:
-        resumed = Settings.model_validate(config)
-    except ValueError as exc:
-        raise InputError(
-            f"{where}: its settings no longer validate ({' '.join(str(exc).split())[:200]}); "
-            "start a new bake-off"
-        ) from None
+    resumed = _started_with(settings, manifest, where, "bake-off")
     inputs = check_run(_retrieval_only(resumed))
-    now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-    changed = [name for name, h in now.items() if manifest["hashes"].get(name) != h]
-    if changed:
-        raise UserError(
-            f"bake-off {bakeoff_id}: the {' and '.join(changed)} changed since it started; "
-            "start a new bake-off instead of resuming"
-        )
+    # Its columns would be measured on different inputs.
+    _unchanged(manifest, inputs, f"bake-off {bakeoff_id}", "bake-off")
     specs = [bakeoff.RerankerSpec(c["backend"], c["model"]) for c in manifest["columns"]]
     return BakeoffPlan(
         resumed,
