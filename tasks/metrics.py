@@ -62,9 +62,19 @@ def load_sql(name: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
 
 
+# The one definition of "rank by score", for every SQL that ranks (`{rank_score}`): trec_eval
+# keeps scores as C float (TEXT_TR.sim), so scores closer than float32 resolution tie there;
+# the score rounded to FLOAT gives the same order (tasks.pipeline.tie_break_order likewise).
+# Beyond FLOAT's range C gives +-inf where DuckDB's CAST would raise.
+RANK_SCORE_SQL = (
+    "coalesce(TRY_CAST(score AS FLOAT), "
+    "CASE WHEN score > 0 THEN 'inf'::FLOAT WHEN score < 0 THEN '-inf'::FLOAT END)"
+)
+
+
 def render_sql(name: str, **relations: str) -> str:
     """`tasks/sql/{name}.sql` with its {placeholder} relations substituted."""
-    return load_sql(name).format(**relations)
+    return load_sql(name).format(rank_score=RANK_SCORE_SQL, **relations)
 
 
 def sql_string(value: str) -> str:

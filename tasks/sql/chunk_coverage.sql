@@ -20,9 +20,12 @@ ks AS (
     SELECT DISTINCT unnest(CAST($ks AS INTEGER[])) AS k
 ),
 ranked AS (
-    -- The chunk order: score descending, ties broken by chunk id descending (trec_eval's).
+    -- The chunk order: score descending at float32 resolution, ties broken by chunk id
+    -- descending (trec_eval's, as per_query.sql ranks).
     SELECT c.qid, c.doc_id,
-           row_number() OVER (PARTITION BY c.qid ORDER BY c.score DESC, c.chunk_id DESC) AS rnk
+           row_number() OVER (
+               PARTITION BY c.qid ORDER BY {rank_score} DESC, c.chunk_id DESC
+           ) AS rnk
     FROM chunks AS c
     SEMI JOIN labelled AS l ON c.qid = l.qid
 ),

@@ -20,19 +20,11 @@ ks AS (
     SELECT DISTINCT unnest(CAST($ks AS INTEGER[])) AS k
 ),
 ranked AS (
-    -- trec_eval order: score descending, ties broken by doc_id descending. trec_eval keeps
-    -- scores as C float (TEXT_TR.sim), so scores closer than float32 resolution tie there;
-    -- ranking by the score rounded to FLOAT gives the same order (tasks.pipeline likewise).
-    -- Beyond FLOAT's range C gives +-inf where DuckDB's CAST would raise.
+    -- trec_eval order: score descending at float32 resolution ({rank_score}, see
+    -- tasks.metrics.RANK_SCORE_SQL), ties broken by doc_id descending.
     SELECT r.qid, r.doc_id,
            row_number() OVER (
-               PARTITION BY r.qid
-               ORDER BY coalesce(
-                            TRY_CAST(r.score AS FLOAT),
-                            CASE WHEN r.score > 0 THEN 'inf'::FLOAT
-                                 WHEN r.score < 0 THEN '-inf'::FLOAT END
-                        ) DESC,
-                        r.doc_id DESC
+               PARTITION BY r.qid ORDER BY {rank_score} DESC, r.doc_id DESC
            ) AS rnk
     FROM run AS r
     SEMI JOIN labelled AS l ON r.qid = l.qid
