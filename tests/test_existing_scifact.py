@@ -1,8 +1,8 @@
 """A team's own collection on real data: SciFact abstracts chunked into an existing-style
-Qdrant collection (integer ids, named vector, {text, source, chunk} payload) built with plain
-qdrant-client, labels naming the source abstracts. rerankflow reads it read-only and scores
-the group (source) ranking; the test recomputes group recall@5 and recall@50 from its own
-query of the same collection.
+Qdrant collection (integer ids, named vector, {text, source, chunk} payload) by the shipped
+example script (plain qdrant-client), labels naming the source abstracts. rerankflow reads it
+read-only and scores the group (source) ranking; the test recomputes group recall@5 and
+recall@50 from its own query of the same collection.
 
 A subset keeps it within the suite's budget: every abstract a test-split label names plus
 distractors up to SUBSET documents (about three chunks each), embedded once per session.
@@ -10,7 +10,7 @@ distractors up to SUBSET documents (about three chunks each), embedded once per 
 
 from __future__ import annotations
 
-import re
+import json
 
 import numpy as np
 import pytest
@@ -18,7 +18,7 @@ import pytest
 from config.settings import EmbedderSettings, load_settings
 from flows.rerank_batch import rerank_batch
 from tasks import embed, vectorstore
-from tasks.loaders import load_corpus, load_qrels, load_queries
+from tasks.loaders import load_qrels, load_queries
 
 from .conftest import DATASETS
 
@@ -34,54 +34,29 @@ SENTENCES_PER_CHUNK = 3
 COLLECTION = "scifact_chunks"
 
 
-def _chunks(text: str) -> list[str]:
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
-    return [
-        " ".join(sentences[i : i + SENTENCES_PER_CHUNK])
-        for i in range(0, len(sentences), SENTENCES_PER_CHUNK)
-    ] or [text]
-
-
 @pytest.fixture(scope="module")
 def chunked_scifact(tmp_path_factory):
-    """(qdrant path, profile overrides) of the chunked collection, built as a team would."""
-    from qdrant_client import QdrantClient, models
+    """(qdrant path, profile overrides, abstracts, chunks) of the chunked collection, built by
+    the shipped example script (plain qdrant-client, as a team would) on a subset corpus."""
+    from qdrant_client import QdrantClient
+
+    from .test_existing import _script
 
     root = tmp_path_factory.mktemp("existing-scifact")
     scifact = DATASETS / "scifact"
     qrels = load_qrels(scifact / "qrels" / "test.tsv")
     labelled = {d for judged in qrels.values() for d, rel in judged.items() if rel > 0}
-    docs = load_corpus(scifact / "corpus.jsonl")
-    others = [d for d in docs if d.doc_id not in labelled]
-    keep = [d for d in docs if d.doc_id in labelled] + others[: SUBSET - len(labelled)]
-    rows = [
-        (doc.doc_id, i, f"{doc.title} {chunk}".strip())
-        for doc in keep
-        for i, chunk in enumerate(_chunks(doc.text))
+    lines = (scifact / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    ids = [json.loads(line)["_id"] for line in lines]
+    keep = [line for line, i in zip(lines, ids, strict=True) if i in labelled]
+    keep += [line for line, i in zip(lines, ids, strict=True) if i not in labelled][
+        : SUBSET - len(keep)
     ]
-    vectors = embed.embed_texts([text for _, _, text in rows], EmbedderSettings())
+    corpus = root / "corpus.jsonl"
+    corpus.write_text("\n".join(keep) + "\n", encoding="utf-8")
     path = root / "qdrant"
     client = QdrantClient(path=str(path))
-    client.create_collection(
-        COLLECTION,
-        vectors_config={
-            "dense": models.VectorParams(size=vectors.shape[1], distance=models.Distance.COSINE)
-        },
-    )
-    for start in range(0, len(rows), 512):
-        client.upsert(
-            COLLECTION,
-            points=[
-                models.PointStruct(
-                    id=start + j,
-                    vector={"dense": vec.tolist()},
-                    payload={"text": text, "source": source, "chunk": chunk},
-                )
-                for j, ((source, chunk, text), vec) in enumerate(
-                    zip(rows[start : start + 512], vectors[start : start + 512], strict=True)
-                )
-            ],
-        )
+    n_chunks = _script().build(client, COLLECTION, corpus, sentences=SENTENCES_PER_CHUNK)
     client.close()
     overrides = {
         "qdrant.path": str(path),
@@ -97,7 +72,7 @@ def chunked_scifact(tmp_path_factory):
         "run.ks": [1, 5, 10, 50],
         "index_dir": str(root / "index"),
     }
-    return path, overrides, len(keep), len(rows)
+    return path, overrides, len(keep), n_chunks
 
 
 def _independent_group_recall(path, qrels, queries, ks):
