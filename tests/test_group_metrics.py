@@ -22,7 +22,12 @@ from tasks.regression import promote, resolve_baseline
 from tasks.report import render_report
 from tasks.types import Qrels
 
-from .test_metrics import _assert_close, _reference_means, _reference_per_query
+from .test_metrics import (
+    _assert_close,
+    _reference_means,
+    _reference_per_query,
+    assert_diagnostics,
+)
 
 TOL = 1e-9
 KEY = "source"
@@ -204,28 +209,7 @@ def test_group_level_matches_pytrec_eval_on_the_maxp_run(
 
     # Diagnostics on the group ranking, from the reference values.
     labelled = set(ret_ref)
-    n = len(labelled)
-    hit_top = {q for q in labelled if ret_ref[q][top_k]["hit_rate"] > 0}
-    hit_fetch = {q for q in labelled if ret_ref[q][fetch_k]["hit_rate"] > 0}
-    rr_hit = {q for q in labelled if rr_ref[q][top_k]["hit_rate"] > 0}
-    delta = {q: rr_ref[q][top_k]["ndcg"] - ret_ref[q][top_k]["ndcg"] for q in labelled}
-    diag = result["diagnostics"]
-    assert diag["retrieval_ceiling"] == result["retrieval"][f"recall@{fetch_k}"]
-    assert diag["in_fetch_k_not_top_k"] == pytest.approx(len(hit_fetch - hit_top) / n, abs=TOL)
-    assert diag["in_fetch_k_not_top_k_after"] == pytest.approx(len(hit_fetch - rr_hit) / n, abs=TOL)
-    assert diag["headroom"] == pytest.approx(
-        {
-            "already_right": len(hit_top) / n,
-            "fixable_by_reranking": len(hit_fetch - hit_top) / n,
-            "not_retrieved": (n - len(hit_fetch)) / n,
-        },
-        abs=TOL,
-    )
-    assert diag[f"per_query_ndcg@{top_k}"] == {
-        "improved": sum(d > TOL for d in delta.values()),
-        "worse": sum(d < -TOL for d in delta.values()),
-        "same": sum(abs(d) <= TOL for d in delta.values()),
-    }
+    assert_diagnostics(result, ret_ref, rr_ref, labelled, fetch_k, top_k)
     relevant = {g for q in labelled for g, rel in qrels[q].items() if rel > 0}
     seen = {g if g is not None else c for rows in candidates.values() for c, g, _ in rows}
     assert result["queries"]["label_ids"] == len(relevant)

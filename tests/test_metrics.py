@@ -201,6 +201,32 @@ def _assert_close(actual: dict[str, float], expected: dict[str, float]) -> None:
         assert actual[key] == pytest.approx(value, abs=TOL, rel=0), key
 
 
+def assert_diagnostics(result, ret_ref, rr_ref, labelled, fetch_k: int, top_k: int) -> None:
+    """The run's diagnostics against ones derived from the pytrec_eval reference values."""
+    n = len(labelled)
+    hit_top = {q for q in labelled if ret_ref[q][top_k]["hit_rate"] > 0}
+    hit_fetch = {q for q in labelled if ret_ref[q][fetch_k]["hit_rate"] > 0}
+    rr_hit = {q for q in labelled if rr_ref[q][top_k]["hit_rate"] > 0}
+    delta = {q: rr_ref[q][top_k]["ndcg"] - ret_ref[q][top_k]["ndcg"] for q in labelled}
+    diag = result["diagnostics"]
+    assert diag["retrieval_ceiling"] == result["retrieval"][f"recall@{fetch_k}"]
+    assert diag["in_fetch_k_not_top_k"] == pytest.approx(len(hit_fetch - hit_top) / n, abs=TOL)
+    assert diag["in_fetch_k_not_top_k_after"] == pytest.approx(len(hit_fetch - rr_hit) / n, abs=TOL)
+    assert diag["headroom"] == pytest.approx(
+        {
+            "already_right": len(hit_top) / n,
+            "fixable_by_reranking": len(hit_fetch - hit_top) / n,
+            "not_retrieved": (n - len(hit_fetch)) / n,
+        },
+        abs=TOL,
+    )
+    assert diag[f"per_query_ndcg@{top_k}"] == {
+        "improved": sum(d > TOL for d in delta.values()),
+        "worse": sum(d < -TOL for d in delta.values()),
+        "same": sum(abs(d) <= TOL for d in delta.values()),
+    }
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize(("shape", "fetch_k", "top_k", "ks"), SHAPES, ids=[s[0] for s in SHAPES])
 def test_evaluate_run_matches_pytrec_eval(
@@ -239,28 +265,7 @@ def test_evaluate_run_matches_pytrec_eval(
     assert result["queries"]["unlabelled_in_run"] > 0
     assert result["queries"]["labelled_missing_from_run"] > 0
 
-    n = len(labelled)
-    hit_top = {q for q in labelled if ret_ref[q][top_k]["hit_rate"] > 0}
-    hit_fetch = {q for q in labelled if ret_ref[q][fetch_k]["hit_rate"] > 0}
-    rr_hit = {q for q in labelled if rr_ref[q][top_k]["hit_rate"] > 0}
-    delta = {q: rr_ref[q][top_k]["ndcg"] - ret_ref[q][top_k]["ndcg"] for q in labelled}
-    diag = result["diagnostics"]
-    assert diag["retrieval_ceiling"] == result["retrieval"][f"recall@{fetch_k}"]
-    assert diag["in_fetch_k_not_top_k"] == pytest.approx(len(hit_fetch - hit_top) / n, abs=TOL)
-    assert diag["in_fetch_k_not_top_k_after"] == pytest.approx(len(hit_fetch - rr_hit) / n, abs=TOL)
-    assert diag["headroom"] == pytest.approx(
-        {
-            "already_right": len(hit_top) / n,
-            "fixable_by_reranking": len(hit_fetch - hit_top) / n,
-            "not_retrieved": (n - len(hit_fetch)) / n,
-        },
-        abs=TOL,
-    )
-    assert diag[f"per_query_ndcg@{top_k}"] == {
-        "improved": sum(d > 1e-9 for d in delta.values()),
-        "worse": sum(d < -1e-9 for d in delta.values()),
-        "same": sum(abs(d) <= 1e-9 for d in delta.values()),
-    }
+    assert_diagnostics(result, ret_ref, rr_ref, labelled, fetch_k, top_k)
 
 
 @pytest.mark.parametrize("seed", [10, 11, 12])
