@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from config.settings import CohereSettings
-    from tasks.rerankers.cohere import CohereReranker
+    from tasks.rerank.cohere import CohereReranker
     from tasks.types import Hit
 
     server = subprocess.Popen(

@@ -52,7 +52,7 @@ def synthetic(n_queries: int, depth: int, seed: int = 7):
 def time_duckdb(path: Path, qrels) -> float:
     import duckdb
 
-    from tasks import metrics
+    from tasks.evaluate import metrics
 
     t0 = time.perf_counter()
     con = duckdb.connect()

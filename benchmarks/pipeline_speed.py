@@ -38,7 +38,7 @@ def main() -> None:
     from flows.index_corpus import index_corpus
     from flows.rerank_batch import rerank_batch
     from tasks import embed
-    from tasks.loaders import load_corpus
+    from tasks.inputs.loaders import load_corpus
 
     tmp = Path(tempfile.mkdtemp(prefix="rerankflow-bench-"))
     overrides = {

@@ -147,7 +147,7 @@ def main() -> None:
     import torch
     from FlagEmbedding import FlagReranker
 
-    from tasks.rerankers.pair_scoring import PairScorer
+    from tasks.rerank.pair_scoring import PairScorer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda:0" if torch.cuda.is_available() else "cpu")

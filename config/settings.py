@@ -26,7 +26,7 @@ from pydantic import (
 from upath import UPath
 
 from tasks.errors import SettingsError
-from tasks.storage import is_local, is_url, location
+from tasks.runs.storage import is_local, is_url, location
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"

@@ -18,13 +18,14 @@ from prefect.cache_policies import NO_CACHE
 from upath import UPath
 
 from config.settings import Settings, load_settings, merge_overrides
-from flows.manifest import start_manifest as start_run_manifest
 from flows.preflight import BakeoffPlan, check_bakeoff, check_bakeoff_resume
 from flows.rerank_batch import rerank_batch
 from tasks import bakeoff as bo
-from tasks import prefect_tasks, runstore, storage
-from tasks.bakeoff_report import plot_quality_vs_cost, write_report
+from tasks import prefect_tasks
+from tasks.bakeoff.report import plot_quality_vs_cost, write_report
 from tasks.errors import UserError, one_line
+from tasks.runs import runstore, storage
+from tasks.runs.manifest import start_manifest as start_run_manifest
 from tasks.types import Qrels
 
 

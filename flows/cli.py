@@ -237,7 +237,8 @@ def eval_(
 ) -> None:
     """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
 
-    from tasks import metrics, storage
+    from tasks.evaluate import metrics
+    from tasks.runs import storage
 
     with _reported():
         settings = _settings(profile, _overrides(set_))
@@ -305,7 +306,7 @@ def costs(
         per_day = queries_per_day or settings.costs.queries_per_day
         if estimate:
             if queries is None:
-                from tasks.inputs import load_inputs
+                from tasks.inputs.batch import load_inputs
 
                 queries = len(load_inputs(settings).queries)
             rows = [
@@ -322,7 +323,7 @@ def costs(
 
 def _run_dir(settings: Any, ref: str) -> UPath:
     """A run given by id under the runs root, or by its directory or URL."""
-    from tasks import runstore, storage
+    from tasks.runs import runstore, storage
 
     if storage.is_url(ref):
         return storage.location(ref, settings.run.storage_options)
@@ -334,8 +335,8 @@ def _run_dir(settings: Any, ref: str) -> UPath:
 
 def _labels_path(settings: Any, labels: Path | None, run_dir: UPath) -> Path:
     """--labels, else the labels the run itself was measured with, else the profile's."""
-    from tasks import storage
     from tasks.errors import SettingsError
+    from tasks.runs import storage
 
     if labels is not None:
         return labels
@@ -350,7 +351,7 @@ def _labels_path(settings: Any, labels: Path | None, run_dir: UPath) -> Path:
 
 
 def _labels(settings: Any, labels: Path | None, run_dir: UPath) -> Any:
-    from tasks.loaders import load_qrels
+    from tasks.inputs.loaders import load_qrels
 
     return load_qrels(_labels_path(settings, labels, run_dir))
 
@@ -367,7 +368,7 @@ def nightly(
     """Run the regression set and gate it against the baseline; exits 4 when the gate trips."""
     from flows import preflight
     from flows.nightly_regression import nightly_regression
-    from tasks.regression import RegressionDetected
+    from tasks.evaluate.regression import RegressionDetected
 
     with _reported():
         overrides = _overrides(set_)
@@ -396,7 +397,7 @@ def compare(
 ) -> None:
     """Compare run B with run A per query, with the profile's gate; exits 4 when it trips."""
 
-    from tasks import regression
+    from tasks.evaluate import regression
 
     with _reported():
         settings = _settings(profile, _overrides(set_))
@@ -432,8 +433,9 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
 
-    from tasks import plots, regression, storage
-    from tasks.report import write_report
+    from tasks.evaluate import regression
+    from tasks.report import plots, write_report
+    from tasks.runs import storage
 
     with _reported():
         settings = _settings(profile, _overrides(set_))

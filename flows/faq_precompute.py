@@ -17,15 +17,17 @@ from prefect import flow, get_run_logger
 from upath import UPath
 
 from config.settings import Settings, load_settings, merge_overrides
-from flows.manifest import complete_manifest, start_manifest
 from flows.rerank_batch import run_labels
 from flows.rerank_gpu import rerank_stage
-from tasks import faq, prefect_tasks, runstore, storage, vectorstore
-from tasks.existing import check_existing_collection
-from tasks.indexing import require_index
-from tasks.inputs import BatchInputs, query_set_hash
-from tasks.loaders import dataset_hash, load_queries
-from tasks.rerankers.registry import check_ready
+from tasks import faq, prefect_tasks
+from tasks.index.indexing import require_index
+from tasks.inputs.batch import BatchInputs, query_set_hash
+from tasks.inputs.loaders import dataset_hash, load_queries
+from tasks.rerank.registry import check_ready
+from tasks.retrieve import vectorstore
+from tasks.retrieve.existing import check_existing_collection
+from tasks.runs import runstore, storage
+from tasks.runs.manifest import complete_manifest, start_manifest
 from tasks.types import Query
 
 

@@ -16,8 +16,10 @@ from upath import UPath
 
 from config.settings import Settings, merge_overrides
 from flows.rerank_batch import rerank_batch
-from tasks import prefect_tasks, regression, report, storage
-from tasks.loaders import load_qrels
+from tasks import prefect_tasks, report
+from tasks.evaluate import regression
+from tasks.inputs.loaders import load_qrels
+from tasks.runs import storage
 
 
 def _artifact(run_id: str, verdict: regression.Verdict, files: dict[str, UPath]) -> str:

@@ -14,14 +14,15 @@ from typing import Any
 from upath import UPath
 
 from config.settings import RerankerSettings, Settings
-from tasks import bakeoff, faq, runstore, storage
+from tasks import bakeoff, faq
 from tasks.bakeoff import RerankerSpec
 from tasks.errors import InputError, SettingsError, UserError
-from tasks.existing import check_existing_collection
-from tasks.indexing import check_indexable, require_index
-from tasks.inputs import BatchInputs, load_inputs
-from tasks.loaders import dataset_hash, load_corpus, load_queries
-from tasks.rerankers.registry import check_model, check_ready
+from tasks.index.indexing import check_indexable, require_index
+from tasks.inputs.batch import BatchInputs, load_inputs
+from tasks.inputs.loaders import dataset_hash, load_corpus, load_queries
+from tasks.rerank.registry import check_model, check_ready
+from tasks.retrieve.existing import check_existing_collection
+from tasks.runs import runstore, storage
 
 
 def check_run(settings: Settings) -> BatchInputs:

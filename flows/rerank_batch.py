@@ -9,10 +9,13 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from config.settings import Settings, load_settings
-from flows.manifest import complete_manifest, start_manifest
 from flows.preflight import check_resume, check_run
 from flows.rerank_gpu import rerank_stage
-from tasks import costs, metrics, prefect_tasks, runstore, storage, vectorstore
+from tasks import costs, prefect_tasks
+from tasks.evaluate import metrics
+from tasks.retrieve import vectorstore
+from tasks.runs import runstore, storage
+from tasks.runs.manifest import complete_manifest, start_manifest
 
 
 def run_labels(settings: Settings, run_id: str) -> dict[str, str]:

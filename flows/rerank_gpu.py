@@ -16,10 +16,11 @@ from prefect import flow, get_run_logger
 from upath import UPath
 
 from config.settings import Settings
-from tasks import prefect_tasks, runstore, storage
-from tasks.device import device_slot
-from tasks.rerankers.ratelimit import prefect_server_configured
-from tasks.rerankers.registry import prepare_reranker
+from tasks import prefect_tasks
+from tasks.calls.ratelimit import prefect_server_configured
+from tasks.rerank.device import device_slot
+from tasks.rerank.registry import prepare_reranker
+from tasks.runs import runstore, storage
 
 
 @flow(name="rerank-gpu", log_prints=True)

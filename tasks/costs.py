@@ -13,11 +13,11 @@ from typing import Any
 from upath import UPath
 
 from config.settings import CostSettings, Settings
-from tasks import storage
-from tasks.calllog import CALLS_FILE
+from tasks.calls.calllog import CALLS_FILE
 from tasks.errors import SettingsError
-from tasks.metrics import render_sql, sql_string
-from tasks.storage import PathLike
+from tasks.evaluate.metrics import render_sql, sql_string
+from tasks.runs import storage
+from tasks.runs.storage import PathLike
 from tasks.types import InputError
 
 DOCUMENTS_PER_SEARCH_UNIT = 100

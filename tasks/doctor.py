@@ -30,7 +30,7 @@ class Check:
 
 
 def check_qdrant(settings: Settings) -> Check:
-    from tasks import vectorstore
+    from tasks.retrieve import vectorstore
 
     q = settings.qdrant
     where = q.url or str(q.path)
@@ -71,7 +71,8 @@ def check_qdrant(settings: Settings) -> Check:
 def check_dimension(settings: Settings) -> Check:
     from qdrant_client import models
 
-    from tasks import embed, vectorstore
+    from tasks import embed
+    from tasks.retrieve import vectorstore
 
     q = settings.qdrant
     try:
@@ -120,7 +121,7 @@ def check_prefect(settings: Settings) -> Check:
 
 
 def check_runs_root(settings: Settings) -> Check:
-    from tasks import storage
+    from tasks.runs import storage
 
     root = settings.run.runs_root
     try:
@@ -155,8 +156,8 @@ _FIXES = {
 
 
 def check_reranker(settings: Settings) -> Check:
-    from tasks.indexing import side_index_dir
-    from tasks.rerankers.registry import get_reranker
+    from tasks.index.indexing import side_index_dir
+    from tasks.rerank.registry import get_reranker
 
     r = settings.reranker
     label = f"{r.backend}" + (f" '{r.model}'" if r.model else "")
@@ -211,7 +212,7 @@ def run_checks(settings: Settings) -> list[Check]:
     read-only) in place of `dimension`, and never an index line."""
     if not settings.qdrant.existing:
         return [check(settings) for check in CHECKS]
-    from tasks import existing
+    from tasks.retrieve import existing
 
     out = [check_qdrant(settings)]
     if out[0].status == "ok":

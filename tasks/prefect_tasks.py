@@ -10,9 +10,12 @@ from prefect.cache_policies import NO_CACHE
 from upath import UPath
 
 from config.settings import Settings
-from tasks import indexing, metrics, pipeline, regression, runstore
+from tasks.calls.journal import CallJournal
 from tasks.errors import UserError
-from tasks.journal import CallJournal
+from tasks.evaluate import metrics, regression
+from tasks.index import indexing
+from tasks.retrieve import pipeline
+from tasks.runs import runstore
 from tasks.types import Qrels, Query
 
 

@@ -129,7 +129,7 @@ def s3_runs(s3_endpoint, request) -> tuple[str, dict]:
     import re
     import secrets
 
-    from tasks import storage
+    from tasks.runs import storage
 
     name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
     bucket = f"{name}-{secrets.token_hex(3)}"

@@ -21,10 +21,12 @@ from flows.cli import app
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks import bakeoff as bo
-from tasks import costs, runstore, vectorstore
-from tasks.compare import compare_runs
+from tasks import costs
 from tasks.errors import InputError, SettingsError
-from tasks.loaders import load_qrels, load_queries
+from tasks.evaluate.compare import compare_runs
+from tasks.inputs.loaders import load_qrels, load_queries
+from tasks.retrieve import vectorstore
+from tasks.runs import runstore
 
 from .cohere_server import CohereTestServer
 from .conftest import REPO, SAMPLE, assert_metrics_close, profile_overrides

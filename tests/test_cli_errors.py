@@ -216,7 +216,7 @@ def test_a_users_mistake_is_one_line(name, tmp_path):
 def test_the_loser_of_two_runs_on_one_store_gets_one_line(tmp_path):
     from qdrant_client import QdrantClient
 
-    from tasks import vectorstore
+    from tasks.retrieve import vectorstore
 
     overrides = profile_overrides(tmp_path)
     holder = QdrantClient(path=str(tmp_path / "qdrant"))  # the run that got there first

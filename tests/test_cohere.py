@@ -12,16 +12,16 @@ import pytest
 
 from config.settings import CohereSettings, CostSettings, load_settings
 from tasks import costs
+from tasks.calls.ratelimit import leaky_bucket
 from tasks.errors import NotReadyError
-from tasks.rerank_cache import RerankCache
-from tasks.rerankers.cohere import (
+from tasks.rerank.cache import RerankCache
+from tasks.rerank.cohere import (
     CohereAuthError,
     CohereReranker,
     InvalidAnswer,
     answer_scores,
     retry_after_seconds,
 )
-from tasks.rerankers.ratelimit import leaky_bucket
 from tasks.types import Hit
 
 from .cohere_server import BAD_ANSWERS, CohereTestServer
@@ -255,7 +255,7 @@ def test_key_from_a_prefect_secret_block(prefect_server, monkeypatch):
 def test_shared_limit_is_created_checked_and_strict(prefect_server, co_key):
     from prefect.client.orchestration import get_client
 
-    from tasks.rerankers.ratelimit import RequestBudget, ensure_global_limit
+    from tasks.calls.ratelimit import RequestBudget, ensure_global_limit
 
     name = "rerankflow-test-strict"
     ensure_global_limit(name, 600, 60.0)
@@ -337,7 +337,7 @@ def test_a_wrong_200_is_a_failed_attempt_never_a_score_nor_cached(co_key, tmp_pa
 PACE_CHILD = """
 import sys, time
 from pathlib import Path
-from tasks.rerankers.ratelimit import Pacer, limiter_db, local_rates
+from tasks.calls.ratelimit import Pacer, limiter_db, local_rates
 pacer = Pacer(local_rates(5, 1.0), limiter_db(Path(sys.argv[1]), sys.argv[2]))
 print("ready", flush=True)
 sys.stdin.readline()

@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
-from tasks import vectorstore
 from tasks.errors import NotReadyError
-from tasks.loaders import load_queries
-from tasks.rerankers.cohere import CohereAuthError
+from tasks.inputs.loaders import load_queries
+from tasks.rerank.cohere import CohereAuthError
+from tasks.retrieve import vectorstore
 
 from .cohere_server import BAD_ANSWERS, CohereTestServer
 from .conftest import SAMPLE, profile_overrides
@@ -289,7 +289,7 @@ def test_missing_key_stops_before_anything_is_written(indexed, tmp_path, monkeyp
 
 
 def test_refused_key_is_asked_once_and_the_run_resumes(indexed, tmp_path, monkeypatch):
-    from tasks.rerankers.registry import get_reranker
+    from tasks.rerank.registry import get_reranker
 
     monkeypatch.setenv("CO_API_KEY", "refused-key-5e0c")
     get_reranker.cache_clear()

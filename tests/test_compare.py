@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
 
-from tasks.compare import (
+from tasks.evaluate.compare import (
     EXACT_MAX_N,
     GateRule,
     compare_runs,
@@ -26,8 +26,8 @@ from tasks.compare import (
     format_comparison,
     paired_permutation_pvalue,
 )
-from tasks.metrics import evaluate_run
-from tasks.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
+from tasks.evaluate.metrics import evaluate_run
+from tasks.runs.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
 from tasks.types import Qrels
 
 from .conftest import REPO

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from config.settings import RerankerSettings
-from tasks.device import device_limit_name, device_slot
+from tasks.rerank.device import device_limit_name, device_slot
 
 pytestmark = pytest.mark.slow
 

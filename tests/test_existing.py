@@ -18,9 +18,11 @@ import pytest
 from qdrant_client import QdrantClient, models
 
 from config.settings import load_settings
-from tasks import doctor, existing, inputs, pipeline, vectorstore
+from tasks import doctor
 from tasks.errors import NotReadyError, SettingsError
-from tasks.rerankers.bm25 import BM25Fusion
+from tasks.inputs import batch as inputs
+from tasks.rerank.bm25 import BM25Fusion
+from tasks.retrieve import existing, pipeline, vectorstore
 from tasks.types import Hit
 
 from .conftest import REPO, SAMPLE
@@ -252,7 +254,7 @@ def test_bm25_statistics_from_the_candidates():
 
 
 def test_index_refuses_collections_it_did_not_create(chunk_store, tmp_path):
-    from tasks.indexing import index_corpus
+    from tasks.index.indexing import index_corpus
 
     before = snapshot(chunk_store, COLLECTION)
     managed = {

@@ -17,8 +17,9 @@ import pytest
 
 from config.settings import EmbedderSettings, load_settings
 from flows.rerank_batch import rerank_batch
-from tasks import embed, vectorstore
-from tasks.loaders import load_qrels, load_queries
+from tasks import embed
+from tasks.inputs.loaders import load_qrels, load_queries
+from tasks.retrieve import vectorstore
 
 from .conftest import DATASETS
 

@@ -19,8 +19,8 @@ from config.settings import load_settings
 from flows.faq_precompute import faq_precompute
 from flows.index_corpus import index_corpus
 from tasks import faq
-from tasks.loaders import load_corpus, load_queries
-from tasks.runstore import RERANKED_SCHEMA
+from tasks.inputs.loaders import load_corpus, load_queries
+from tasks.runs.runstore import RERANKED_SCHEMA
 from tasks.types import InputError, Query
 
 from .conftest import REPO, SAMPLE, profile_overrides

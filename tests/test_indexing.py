@@ -7,9 +7,10 @@ import json
 import pytest
 
 from config.settings import load_settings
-from tasks import indexing, vectorstore
 from tasks.errors import NotReadyError
-from tasks.vectorstore import IndexMismatchError, open_client
+from tasks.index import indexing
+from tasks.retrieve import vectorstore
+from tasks.retrieve.vectorstore import IndexMismatchError, open_client
 
 from .conftest import profile_overrides
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import pytrec_eval
 
-from tasks.metrics import (
+from tasks.evaluate.metrics import (
     DEFAULT_KS,
     METRIC_NAMES,
     evaluate_run,
@@ -25,7 +25,7 @@ from tasks.metrics import (
     register_qrels,
     to_markdown,
 )
-from tasks.pipeline import tie_break_order
+from tasks.retrieve.pipeline import tie_break_order
 from tasks.types import InputError, Qrels
 
 TOL = 1e-9

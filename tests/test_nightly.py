@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.index_corpus import index_corpus
 from flows.nightly_regression import nightly_regression
-from tasks import regression, storage
-from tasks.loaders import load_qrels
+from tasks.evaluate import regression
+from tasks.inputs.loaders import load_qrels
+from tasks.runs import storage
 
 from .conftest import SAMPLE, profile_overrides, read_artifact
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tasks.rerankers.pair_scoring import (
+from tasks.rerank.pair_scoring import (
     MAX_AUTO_TOKENS,
     PairScorer,
     activation_bytes_per_token,
@@ -112,7 +112,7 @@ def test_flag_backend_keeps_the_model_where_the_scorer_put_it(tiny_cross_encoder
     on CUDA the weights would leave the device the inputs go to."""
     import gc
 
-    from tasks.rerankers.flag import FlagRerankerBackend
+    from tasks.rerank.flag import FlagRerankerBackend
 
     moves: list[tuple[int, tuple, dict]] = []
     real_to = torch.nn.Module.to
@@ -144,7 +144,7 @@ def test_token_budget_from_free_memory():
 
 def test_budget_on_the_cpu_and_when_set(flag, tiny_cross_encoder):
     from config.settings import RerankerSettings
-    from tasks.rerankers.registry import get_reranker
+    from tasks.rerank.registry import get_reranker
 
     assert scorer(flag, batch_size=8, max_length=64).max_tokens == 8 * 64
     data = pairs(41)

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tasks import storage
+from tasks.runs import storage
 
 from .conftest import REPO, S3_ENV, SAMPLE, assert_metrics_close, profile_overrides
 

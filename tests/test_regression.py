@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks import regression
-from tasks.compare import GateCheck, GateResult
+from tasks.evaluate import regression
+from tasks.evaluate.compare import GateCheck, GateResult
 
 
 def manifest(failed: int) -> dict:

@@ -13,7 +13,9 @@ from flows.faq_precompute import faq_precompute
 from flows.index_corpus import index_corpus
 from flows.nightly_regression import nightly_regression
 from flows.rerank_batch import rerank_batch
-from tasks import faq, regression, storage
+from tasks import faq
+from tasks.evaluate import regression
+from tasks.runs import storage
 
 from .conftest import SAMPLE, assert_metrics_close, profile_overrides
 

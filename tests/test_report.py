@@ -22,9 +22,9 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from tasks import plots, runstore, storage
-from tasks.metrics import evaluate_run, table_rows
-from tasks.report import render_report, write_report
+from tasks.evaluate.metrics import evaluate_run, table_rows
+from tasks.report import plots, render_report, write_report
+from tasks.runs import runstore, storage
 from tasks.types import Qrels
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

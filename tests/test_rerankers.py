@@ -8,9 +8,9 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from config.settings import RerankerSettings
-from tasks import lexical
-from tasks.rerankers.base import flatten, scatter
-from tasks.rerankers.registry import get_reranker
+from tasks.index import lexical
+from tasks.rerank.base import flatten, scatter
+from tasks.rerank.registry import get_reranker
 from tasks.types import Hit
 
 QUERIES = ["how do I export a notebook to pdf", "reset password with sso"]

@@ -12,8 +12,9 @@ import pytest
 
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
-from tasks import runstore, storage, vectorstore
 from tasks.errors import UserError
+from tasks.retrieve import vectorstore
+from tasks.runs import runstore, storage
 
 from .conftest import SAMPLE, assert_metrics_close, profile_overrides
 

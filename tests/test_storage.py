@@ -13,9 +13,10 @@ from upath import UPath
 
 from config.settings import RunSettings, Settings, load_settings
 from flows.cli import app
-from tasks import metrics, runstore, storage
 from tasks.errors import NotReadyError
-from tasks.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
+from tasks.evaluate import metrics
+from tasks.runs import runstore, storage
+from tasks.runs.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
 
 from .conftest import assert_metrics_close
 

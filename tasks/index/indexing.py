@@ -1,0 +1,158 @@
+"""Index a corpus: embed changed documents only, upsert into Qdrant, build BM25 statistics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings
+from tasks import embed
+from tasks.errors import NotReadyError, SettingsError
+from tasks.index import lexical
+from tasks.inputs.loaders import dataset_hash, load_corpus
+from tasks.retrieve import vectorstore
+from tasks.types import Document
+
+log = logging.getLogger(__name__)
+
+
+def content_hash(doc: Document, prefix: str = "") -> str:
+    """What the vector depends on: the embedded text, document prefix included."""
+    return hashlib.sha256((prefix + doc.full_text).encode("utf-8")).hexdigest()[:32]
+
+
+def side_index_dir(settings: Settings) -> Path | None:
+    """BM25 statistics built by `index`; None for an existing collection (no index step: the
+    bm25 reranker takes its statistics from each query's candidates)."""
+    if settings.qdrant.existing:
+        return None
+    return settings.index_dir / settings.qdrant.collection
+
+
+def plan(
+    docs: list[Document], stored: dict[str, str], prefix: str = ""
+) -> tuple[list[Document], list[str]]:
+    """Documents to (re-)embed and stored ids to delete, by content hash."""
+    current = {d.doc_id for d in docs}
+    changed = [d for d in docs if stored.get(d.doc_id) != content_hash(d, prefix)]
+    removed = sorted(set(stored) - current)
+    return changed, removed
+
+
+def require_index(settings: Settings, corpus_hash: str) -> None:
+    """Before a run: the collection exists, and was built whole from this corpus and embedder."""
+    vectorstore.require_collection(settings.qdrant)
+    side = side_index_dir(settings)
+    assert side is not None  # only collections rerankflow manages have an index record
+    marker = side / "index.json"
+    built = json.loads(marker.read_text()) if marker.exists() else None
+    fix = "run `rerankflow index` with the same profile first"
+    if built is None:
+        raise NotReadyError(
+            f"{marker}: indexing of '{settings.qdrant.collection}' never finished; {fix}"
+        )
+    if built["corpus_hash"] != corpus_hash:
+        raise NotReadyError(f"{settings.dataset.corpus} changed since it was indexed; {fix}")
+    now = (settings.embedder.model, settings.embedder.document_prefix)
+    if (built.get("embedder"), built.get("document_prefix")) != now:
+        raise NotReadyError(
+            f"collection '{settings.qdrant.collection}' was indexed with embedder "
+            f"'{built.get('embedder')}', not '{now[0]}' (or another document prefix); {fix}"
+        )
+
+
+def check_indexable(settings: Settings) -> None:
+    """`index` writes only to a collection rerankflow created (or will create)."""
+    if settings.qdrant.existing:
+        raise SettingsError(
+            f"qdrant.existing is true: collection '{settings.qdrant.collection}' is used "
+            "read-only and `rerankflow index` never writes to it; run `rerankflow run` on it "
+            "directly (no index step), or index a corpus into another qdrant.collection"
+        )
+    vectorstore.refuse_foreign(vectorstore.open_client(settings.qdrant), settings.qdrant.collection)
+
+
+def index_corpus(settings: Settings) -> dict[str, Any]:
+    """Bring the collection in line with the corpus file. Unchanged documents cost no embedding.
+
+    Only a collection rerankflow created is written to: an existing one is refused here (by
+    setting) or in `ensure_collection` (no marker), before the first write.
+    """
+    started = time.perf_counter()
+    check_indexable(settings)  # first, before loading anything
+    assert settings.dataset.corpus is not None  # required unless existing (settings check)
+    client = vectorstore.open_client(settings.qdrant)
+    name = settings.qdrant.collection
+    docs = load_corpus(settings.dataset.corpus)
+    corpus_hash = dataset_hash(settings.dataset.corpus)
+    dim = embed.embedding_dim(settings.embedder)
+    created = vectorstore.ensure_collection(client, name, dim, settings.embedder.model)
+    stored = {} if created else vectorstore.stored_hashes(client, name)
+    prefix = settings.embedder.document_prefix
+    changed, removed = plan(docs, stored, prefix)
+
+    embed_s = upsert_s = 0.0
+    batch = settings.qdrant.upsert_batch_size
+    for part in vectorstore.chunks(len(changed), batch):
+        chunk = changed[part]
+        t0 = time.perf_counter()
+        vectors = embed.embed_texts(
+            [d.full_text for d in chunk],
+            settings.embedder,
+            prefix=settings.embedder.document_prefix,
+        )
+        t1 = time.perf_counter()
+        vectorstore.upsert(
+            client, name, [(d.doc_id, d.full_text, content_hash(d, prefix)) for d in chunk], vectors
+        )
+        embed_s += t1 - t0
+        upsert_s += time.perf_counter() - t1
+    if removed:
+        vectorstore.delete(client, name, removed)
+
+    side = side_index_dir(settings)
+    assert side is not None
+    marker = side / "index.json"
+    bm25_dir = side / "bm25"
+    bm25_fresh = marker.exists() and json.loads(marker.read_text())["corpus_hash"] == corpus_hash
+    t2 = time.perf_counter()
+    if not bm25_fresh or not bm25_dir.exists():
+        side.mkdir(parents=True, exist_ok=True)
+        lexical.build([d.doc_id for d in docs], [d.full_text for d in docs], bm25_dir)
+    bm25_s = time.perf_counter() - t2
+    # Written last: its presence says the collection and BM25 match this corpus, whole.
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(
+            {
+                "corpus_hash": corpus_hash,
+                "documents": len(docs),
+                "embedder": settings.embedder.model,
+                "document_prefix": prefix,
+            }
+        )
+    )
+    tmp.replace(marker)
+
+    report = {
+        "collection": name,
+        "documents": len(docs),
+        "embedded": len(changed),
+        "unchanged": len(docs) - len(changed),
+        "deleted": len(removed),
+        "dim": dim,
+        "embedder": settings.embedder.model,
+        "corpus_hash": corpus_hash,
+        "seconds": {
+            "embed": round(embed_s, 3),
+            "upsert": round(upsert_s, 3),
+            "bm25": round(bm25_s, 3),
+            "total": round(time.perf_counter() - started, 3),
+        },
+    }
+    log.info("indexed %s", report)
+    return report

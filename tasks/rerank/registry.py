@@ -1,0 +1,107 @@
+"""Backend by explicit name from config, built once per process."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from config.settings import RerankerSettings
+from tasks.errors import NotReadyError
+from tasks.rerank.base import Reranker
+
+
+@functools.cache
+def get_reranker(settings: RerankerSettings, side_index_dir: Path | None) -> Reranker:
+    """`side_index_dir` holds the index step's BM25 statistics; None (an existing collection):
+    bm25 computes them from each query's candidates."""
+    match settings.backend:
+        case "none":
+            from tasks.rerank.none import RetrievalOrder
+
+            return RetrievalOrder()
+        case "bm25":
+            from tasks.rerank.bm25 import BM25Fusion
+
+            bm25_dir = side_index_dir / "bm25" if side_index_dir is not None else None
+            return BM25Fusion(bm25_dir, settings.bm25_weight)
+        case "cross-encoder":
+            from tasks.rerank.cross_encoder import CrossEncoderReranker
+
+            return CrossEncoderReranker(
+                settings.model,
+                batch_size=settings.batch_size,
+                max_length=settings.max_length,
+                device=settings.device,
+            )
+        case "flag":
+            from tasks.rerank.flag import FlagRerankerBackend
+
+            return FlagRerankerBackend(
+                settings.model,
+                batch_size=settings.batch_size,
+                max_length=settings.max_length,
+                device=settings.device,
+                dtype=settings.dtype,
+                batch_tokens=settings.batch_tokens,
+            )
+        case "cohere":
+            from tasks.rerank.cache import RerankCache
+            from tasks.rerank.cohere import CohereReranker
+
+            cache = RerankCache(settings.cache_dir) if settings.cache else None
+            return CohereReranker(settings.model or "rerank-v3.5", settings.cohere, cache)
+    raise ValueError(f"unknown reranker backend '{settings.backend}'")
+
+
+def prepare_reranker(settings: RerankerSettings) -> None:
+    """Run-level set-up before the first call: the shared request budget of a remote backend."""
+    if settings.backend == "cohere":
+        from tasks.calls.ratelimit import ensure_global_limit, prefect_server_configured
+
+        cohere = settings.cohere
+        if cohere.global_limit and prefect_server_configured():
+            ensure_global_limit(
+                cohere.global_limit, cohere.requests_per_minute, cohere.rate_window_s
+            )
+
+
+def check_ready(settings: RerankerSettings) -> None:
+    """Fail before any work when the backend cannot run: for cohere, the API key must be
+    found (CO_API_KEY or the Prefect Secret block). Raises NotReadyError with the fix."""
+    if settings.backend == "cohere":
+        from tasks.rerank.cohere import resolve_api_key
+
+        resolve_api_key(settings.cohere)
+
+
+def _looks_local(model: str) -> bool:
+    """A path, not a hub id ("org/name"): absolute, relative, home, or more than one slash."""
+    return model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or "\\" in model
+
+
+def check_model(settings: RerankerSettings) -> None:
+    """Before a run whose rerank stage runs on this host: the model backends' weights can be
+    loaded (a local directory that exists, or a hub id that is cached when the hub is off)."""
+    if settings.backend not in ("cross-encoder", "flag") or not settings.model:
+        return
+    import os
+
+    path = Path(settings.model).expanduser()
+    if path.exists() or _looks_local(settings.model):
+        if not path.is_dir():
+            raise NotReadyError(
+                f"reranker.model {settings.model}: no such model directory; give a local "
+                "directory with the weights, or a hub id such as BAAI/bge-reranker-v2-m3"
+            )
+        return
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("1", "true", "yes", "on"):
+        return  # the hub will be asked when the backend loads
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(settings.model, "config.json"), str):
+        raise NotReadyError(
+            f"reranker.model {settings.model}: not in the local Hugging Face cache and "
+            "HF_HUB_OFFLINE=1 (no downloads); download it where there is a network "
+            f"(huggingface-cli download {settings.model}), give a local directory, or set "
+            "HF_HUB_OFFLINE=0"
+        )
