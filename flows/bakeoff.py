@@ -25,6 +25,7 @@ from tasks import prefect_tasks
 from tasks.bakeoff.report import plot_quality_vs_cost, write_report
 from tasks.errors import UserError, one_line
 from tasks.runs import runstore, storage
+from tasks.runs.manifest import SharedRetrieval, write_manifest
 from tasks.runs.manifest import start_manifest as start_run_manifest
 from tasks.types import Qrels
 
@@ -40,12 +41,10 @@ def _column_run_dir(plan: BakeoffPlan, bakeoff_id: str, column: dict[str, Any], 
     settings = bo.column_settings(plan.settings, spec)
     run_dir = runstore.new_run_dir(root, column["run_id"])
     manifest = start_run_manifest(settings, column["run_id"], plan.inputs, n)
-    manifest.update(
-        attempts=0,
-        bakeoff={"bakeoff_id": bakeoff_id, "column": spec.name},
-        **{runstore.SHARED_RETRIEVAL: {"dir": bo.retrieval_ref(bakeoff_id)}},
-    )
-    storage.write_json(manifest, run_dir / "manifest.json")
+    manifest.attempts = 0
+    manifest.bakeoff = {"bakeoff_id": bakeoff_id, "column": spec.name}
+    manifest.shared_retrieval = SharedRetrieval(dir=bo.retrieval_ref(bakeoff_id))
+    write_manifest(manifest, run_dir)
     return run_dir
 
 

@@ -238,13 +238,13 @@ def eval_(
     """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
 
     from tasks.evaluate import metrics
-    from tasks.runs import storage
+    from tasks.runs.manifest import read_manifest
 
     with _reported():
         settings = _settings(profile, _overrides(set_))
         run_dir = _run_dir(settings, run_ref)
-        manifest = storage.read_json(run_dir / "manifest.json")
-        run_conf = manifest["config"]["run"]
+        manifest = read_manifest(run_dir)
+        run_conf = manifest.section("run")
         labels_path = _labels_path(settings, labels, run_dir)
         results = metrics.evaluate_run(
             run_dir,
@@ -252,7 +252,7 @@ def eval_(
             fetch_k=fetch_k or run_conf["fetch_k"],
             top_k=top_k or run_conf["top_k"],
             ks=tuple(run_conf["ks"]),
-            group_key=metrics.group_key_of(manifest, run_dir / "manifest.json"),
+            group_key=manifest.group_key,
             labels_name=str(labels_path),
         )
     typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
@@ -324,11 +324,12 @@ def costs(
 def _run_dir(settings: Any, ref: str) -> UPath:
     """A run given by id under the runs root, or by its directory or URL."""
     from tasks.runs import runstore, storage
+    from tasks.runs.manifest import has_manifest
 
     if storage.is_url(ref):
         return storage.location(ref, settings.run.storage_options)
     path = storage.location(ref)
-    if (path / "manifest.json").exists():
+    if has_manifest(path):
         return path
     return runstore.find_run(settings.run.runs_root, ref)
 
@@ -336,14 +337,11 @@ def _run_dir(settings: Any, ref: str) -> UPath:
 def _labels_path(settings: Any, labels: Path | None, run_dir: UPath) -> Path:
     """--labels, else the labels the run itself was measured with, else the profile's."""
     from tasks.errors import SettingsError
-    from tasks.runs import storage
+    from tasks.runs.manifest import read_manifest
 
     if labels is not None:
         return labels
-    manifest = storage.read_json(run_dir / "manifest.json")
-    config = manifest.get("config") if isinstance(manifest, dict) else None
-    dataset = config.get("dataset") if isinstance(config, dict) else None
-    ran_with = dataset.get("labels") if isinstance(dataset, dict) else None
+    ran_with = read_manifest(run_dir).section("dataset").get("labels")
     path = ran_with or settings.dataset.labels
     if path is None:
         raise SettingsError(f"{run_dir}: no labels in its manifest or the profile; give --labels")

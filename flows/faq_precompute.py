@@ -27,7 +27,7 @@ from tasks.rerank.registry import check_ready
 from tasks.retrieve import vectorstore
 from tasks.retrieve.existing import check_existing_collection
 from tasks.runs import runstore, storage
-from tasks.runs.manifest import complete_manifest, start_manifest
+from tasks.runs.manifest import complete_manifest, start_manifest, write_manifest
 from tasks.types import Query
 
 
@@ -51,11 +51,8 @@ def _recompute(
         labels_hash=None,
         labels_missing_docs=0,
     )
-    manifest = {
-        **start_manifest(settings, run_id, inputs, len(batches), collection),
-        "kind": "faq",
-    }
-    storage.write_json(manifest, run_dir / "manifest.json")
+    manifest = start_manifest(settings, run_id, inputs, len(batches), collection, kind="faq")
+    write_manifest(manifest, run_dir)
     for b, qs in enumerate(batches):
         prefect_tasks.retrieve_batch(settings, run_dir, b, qs)
     rerank_stage(settings, run_dir, attempt=1)
@@ -67,7 +64,7 @@ def _recompute(
         {f"{k}_rows": v for k, v in counts.items()},
         {"wall_this_attempt": round(time.perf_counter() - started, 4)},
     )
-    storage.write_json(manifest, run_dir / "manifest.json")
+    write_manifest(manifest, run_dir)
     return {
         q.qid: datetime.fromisoformat(s["reranked_at"])
         for s, qs in zip(stats, batches, strict=True)

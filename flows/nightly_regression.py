@@ -20,6 +20,7 @@ from tasks import prefect_tasks, report
 from tasks.evaluate import regression
 from tasks.inputs.loaders import load_qrels
 from tasks.runs import storage
+from tasks.runs.manifest import RunManifest
 
 
 def _artifact(run_id: str, verdict: regression.Verdict, files: dict[str, UPath]) -> str:
@@ -43,8 +44,8 @@ def nightly_regression(
     logger = get_run_logger()
     merged = merge_overrides(deployment_overrides, overrides)
     result = rerank_batch(profile=profile, overrides=merged)
-    manifest = result["manifest"]
-    settings = Settings.model_validate(manifest["config"])
+    manifest = RunManifest.model_validate(result["manifest"])
+    settings = Settings.model_validate(manifest.config)
     run_dir = storage.location(result["run_dir"], settings.run.storage_options)
     if result["metrics"] is None:
         raise ValueError(

@@ -7,7 +7,7 @@ them first so that a user's mistake is one line in a second, not a line after a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from tasks.inputs.loaders import dataset_hash, load_corpus, load_queries
 from tasks.rerank.registry import check_model, check_ready
 from tasks.retrieve.existing import check_existing_collection
 from tasks.runs import runstore, storage
+from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
 
 
 def check_run(settings: Settings) -> BatchInputs:
@@ -44,20 +45,22 @@ def check_run(settings: Settings) -> BatchInputs:
 class Resumable:
     settings: Settings
     run_dir: UPath
-    manifest: dict[str, Any]
+    manifest: RunManifest
     # Overrides that a resume ignores (a run keeps the settings it started with).
     ignored: list[str]
 
 
-def _started_with(settings: Settings, manifest: Any, where: UPath, what: str) -> Settings:
-    """The settings a run (or bake-off) started with, from its manifest at `where`; where it is
-    now wins (it may have been moved, or its store's endpoint changed)."""
-    config = manifest.get("config") if isinstance(manifest, dict) else None
+def _started_with(settings: Settings, config: Any, where: UPath, what: str) -> Settings:
+    """The settings a run (or bake-off) started with, from the config in its manifest at
+    `where`; where it is now wins (it may have been moved, or its store's endpoint changed)."""
     if not isinstance(config, dict) or not isinstance(config.get("run"), dict):
         raise InputError(f"{where}: field 'config': missing; not a {what}")
-    config["run"].update(
-        runs_root=str(settings.run.runs_root), storage_options=settings.run.storage_options
-    )
+    run = {
+        **config["run"],
+        "runs_root": str(settings.run.runs_root),
+        "storage_options": settings.run.storage_options,
+    }
+    config = {**config, "run": run}
     try:
         return Settings.model_validate(config)
     except ValueError as exc:
@@ -67,10 +70,10 @@ def _started_with(settings: Settings, manifest: Any, where: UPath, what: str) ->
         ) from None
 
 
-def _unchanged(manifest: dict[str, Any], inputs: BatchInputs, name: str, what: str) -> None:
+def _unchanged(hashes: Mapping[str, Any], inputs: BatchInputs, name: str, what: str) -> None:
     """Refuse to resume when the query set or corpus changed since it started."""
     now = {"query_set": inputs.query_set_hash, "corpus": inputs.corpus_hash}
-    changed = [key for key, h in now.items() if manifest["hashes"].get(key) != h]
+    changed = [key for key, h in now.items() if hashes.get(key) != h]
     if changed:
         raise UserError(
             f"{name}: the {' and '.join(changed)} changed since it started; "
@@ -83,11 +86,11 @@ def check_resume(
 ) -> tuple[Resumable, BatchInputs]:
     """The run to finish, with the settings it started with; refused when its inputs changed."""
     run_dir = runstore.find_run(settings.run.runs_root, run_id)
-    manifest = storage.read_json(run_dir / "manifest.json")
-    resumed = _started_with(settings, manifest, run_dir / "manifest.json", "run")
+    manifest = read_manifest(run_dir)
+    resumed = _started_with(settings, manifest.config, manifest_path(run_dir), "run")
     inputs = check_run(resumed)
     # Finishing it would mix batches computed on different inputs in one run.
-    _unchanged(manifest, inputs, f"run {run_id}", "run")
+    _unchanged(manifest.hashes.model_dump(), inputs, f"run {run_id}", "run")
     ignored = sorted(
         k for k in overrides or {} if k != "run.runs_root" and not k.startswith("run.storage_")
     )
@@ -171,10 +174,11 @@ def check_bakeoff_resume(settings: Settings, bakeoff_id: str) -> BakeoffPlan:
     path = bakeoff.find_bakeoff(settings.run.runs_root, bakeoff_id)
     where = path / bakeoff.BAKEOFF_FILE
     manifest = storage.read_json(where)
-    resumed = _started_with(settings, manifest, where, "bake-off")
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    resumed = _started_with(settings, config, where, "bake-off")
     inputs = check_run(_retrieval_only(resumed))
     # Its columns would be measured on different inputs.
-    _unchanged(manifest, inputs, f"bake-off {bakeoff_id}", "bake-off")
+    _unchanged(manifest.get("hashes") or {}, inputs, f"bake-off {bakeoff_id}", "bake-off")
     specs = [bakeoff.RerankerSpec(c["backend"], c["model"]) for c in manifest["columns"]]
     return BakeoffPlan(
         resumed,

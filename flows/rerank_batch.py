@@ -15,7 +15,7 @@ from tasks import costs, prefect_tasks
 from tasks.evaluate import metrics
 from tasks.retrieve import vectorstore
 from tasks.runs import runstore, storage
-from tasks.runs.manifest import complete_manifest, start_manifest
+from tasks.runs.manifest import complete_manifest, start_manifest, write_manifest
 
 
 def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
@@ -58,7 +58,7 @@ def rerank_batch(
         vectorstore.open_client(settings.qdrant), settings.qdrant
     )
     if manifest is not None:
-        before = manifest["hashes"].get("collection")
+        before = manifest.hashes.collection
         if before and before != collection["fingerprint"]:
             # A live collection keeps changing; refusing would make resume useless there.
             logger.warning(
@@ -69,14 +69,16 @@ def rerank_batch(
                 before,
                 collection["fingerprint"],
             )
-        manifest["hashes"]["labels"] = inputs.labels_hash  # metrics use the labels as now
-        manifest["attempts"] = manifest.get("attempts", 1) + 1
-        manifest["status"] = "running"
+        manifest.hashes.labels = inputs.labels_hash  # metrics use the labels as now
+        # Where the run is now (it may have moved): the gpu stage reads its settings from here.
+        manifest.config = settings.model_dump(mode="json")
+        manifest.attempts += 1
+        manifest.status = "running"
     size = settings.run.query_batch_size
     batches = [inputs.queries[i : i + size] for i in range(0, len(inputs.queries), size)]
     if manifest is None:
         manifest = start_manifest(settings, run_id, inputs, len(batches), collection)
-    storage.write_json(manifest, run_dir / "manifest.json")
+    write_manifest(manifest, run_dir)
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]
     # Failed queries are retried from the hits part too (runs from before the two stages lack it).
@@ -95,7 +97,7 @@ def rerank_batch(
     )
     for b in to_retrieve:
         prefect_tasks.retrieve_batch(settings, run_dir, b, batches[b])
-    rerank_stage(settings, run_dir, manifest["attempts"])
+    rerank_stage(settings, run_dir, manifest.attempts)
 
     labels = run_labels(settings, run_id)
     counts = prefect_tasks.merge_parts(run_dir, len(batches), labels)
@@ -127,10 +129,10 @@ def rerank_batch(
             "wall_this_attempt": round(time.perf_counter() - started, 4),
         },
     )
-    manifest["cost"] = costs.run_cost_summary(run_dir, settings.costs)
+    manifest.cost = costs.run_cost_summary(run_dir, settings.costs)
     if results is not None:
         storage.write_json({"run": labels, **results}, run_dir / "metrics.json")
-        manifest["metrics_summary"] = metrics.headline(results, settings.run.top_k)
+        manifest.metrics_summary = metrics.headline(results, settings.run.top_k)
         create_table_artifact(
             key="rerank-metrics",
             table=metrics.table_rows(results),
@@ -144,5 +146,10 @@ def rerank_batch(
             ),
         )
         print(metrics.format_table(results))
-    storage.write_json(manifest, run_dir / "manifest.json")
-    return {"run_id": run_id, "run_dir": str(run_dir), "metrics": results, "manifest": manifest}
+    write_manifest(manifest, run_dir)
+    return {
+        "run_id": run_id,
+        "run_dir": str(run_dir),
+        "metrics": results,
+        "manifest": manifest.model_dump(mode="json"),
+    }

@@ -21,6 +21,7 @@ from tasks.calls.ratelimit import prefect_server_configured
 from tasks.rerank.device import device_slot
 from tasks.rerank.registry import prepare_reranker
 from tasks.runs import runstore, storage
+from tasks.runs.manifest import has_manifest, read_manifest
 
 
 @flow(name="rerank-gpu", log_prints=True)
@@ -34,15 +35,15 @@ def rerank_gpu(
     """
     logger = get_run_logger()
     path = storage.location(run_dir, storage_options)
-    if not (path / "manifest.json").exists():
+    if not has_manifest(path):
         raise FileNotFoundError(
             f"{path}: no run here; the rerank stage's worker must reach the runs root at the "
             "same path or URL as the retrieval stage's (run.runs_root: a shared filesystem or "
             "an object store)"
         )
-    manifest = storage.read_json(path / "manifest.json")
-    settings = Settings.model_validate(manifest["config"])
-    n = manifest["counts"]["batches"]
+    manifest = read_manifest(path)
+    settings = Settings.model_validate(manifest.config)
+    n = manifest.counts["batches"]
     todo = [b for b in range(n) if not runstore.batch_done(path, b)]
     missing = [b for b in todo if not runstore.hits_done(path, b)]
     if missing:
@@ -53,7 +54,7 @@ def rerank_gpu(
     retry = {b: qids for b in range(n) if b not in todo and (qids := runstore.failed_qids(path, b))}
     logger.info(
         "run %s: reranking %d batches, retrying %d failed queries",
-        manifest["run_id"],
+        manifest.run_id,
         len(todo),
         sum(len(q) for q in retry.values()),
     )
@@ -62,10 +63,10 @@ def rerank_gpu(
         prepare_reranker(settings.reranker)
         with device_slot(settings.reranker) as limit:
             for b in todo:
-                prefect_tasks.rerank_batch_part(settings, path, manifest["run_id"], b, attempt)
+                prefect_tasks.rerank_batch_part(settings, path, manifest.run_id, b, attempt)
             for b, qids in retry.items():
                 prefect_tasks.rerank_batch_part(
-                    settings, path, manifest["run_id"], b, attempt, retry_qids=qids
+                    settings, path, manifest.run_id, b, attempt, retry_qids=qids
                 )
     return {"batches": len(todo), "retried": sum(len(q) for q in retry.values()), "limit": limit}
 

@@ -106,7 +106,8 @@ def test_hits_dir_follows_the_manifest(tmp_path):
     run_dir = tmp_path / "run_date=2026-01-01" / "run_id=x"
     assert runstore.hits_dir(run_dir) == run_dir  # no manifest: its own
     run_dir.mkdir(parents=True)
-    (run_dir / "manifest.json").write_text(json.dumps({"shared_retrieval": {"dir": "b/r"}}))
+    shared = {"run_id": "x", "shared_retrieval": {"dir": "b/r"}}
+    (run_dir / "manifest.json").write_text(json.dumps(shared))
     assert runstore.hits_dir(run_dir) == tmp_path / "b" / "r"
 
 

@@ -20,6 +20,7 @@ from tasks.evaluate.metrics import evaluate_run, format_table, headline
 from tasks.evaluate.regression import promote, resolve_baseline
 from tasks.report import render_report
 from tasks.report.plots import recall_curve_data
+from tasks.runs.manifest import RunManifest
 from tasks.types import Qrels
 
 from .test_metrics import (
@@ -386,13 +387,11 @@ def test_compare_refuses_mixed_units_and_group_rules_on_documents(tmp_path: Path
 
 
 def test_baseline_in_another_unit_is_not_compared(tmp_path: Path) -> None:
-    doc_manifest = {"run_id": "old", "hashes": {"query_set": "qs"}, "config": {}}
+    doc_manifest = RunManifest(run_id="old", hashes={"query_set": "qs"})
     promote(tmp_path, "p", doc_manifest, "first")
-    group_manifest = {
-        "run_id": "new",
-        "hashes": {"query_set": "qs"},
-        "config": {"qdrant": {"group_key": KEY}},
-    }
+    group_manifest = RunManifest(
+        run_id="new", hashes={"query_set": "qs"}, config={"qdrant": {"group_key": KEY}}
+    )
     baseline = resolve_baseline(tmp_path, "p", group_manifest, None)
     assert baseline.run_dir is None
     assert "scored at unit document, this run at group (qdrant.group_key=source)" in (baseline.note)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from tasks.evaluate import regression
 from tasks.evaluate.compare import GateCheck, GateResult
+from tasks.runs.manifest import RunManifest
 
 
-def manifest(failed: int) -> dict:
-    return {"run_id": "r1", "counts": {"queries": 50, "failed_queries": failed}}
+def manifest(failed: int) -> RunManifest:
+    return RunManifest(run_id="r1", counts={"queries": 50, "failed_queries": failed})
 
 
 def test_failed_queries_trip_the_gate_in_fail_mode_and_warn_in_warn_mode():

@@ -32,6 +32,7 @@ from tasks.evaluate import metrics
 from tasks.evaluate.compare import compare_runs
 from tasks.rerank.device import MODEL_BACKENDS
 from tasks.runs import runstore, storage
+from tasks.runs.manifest import read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import Qrels
 
@@ -227,15 +228,15 @@ def usage(run_dir: PathLike) -> dict[str, Any]:
 
 def _column_metrics(run_dir: UPath, qrels: Qrels, labels_name: str | None) -> dict[str, Any]:
     """`evaluate_run` on the column's run, with its own settings, as the run measured itself."""
-    manifest = storage.read_json(run_dir / "manifest.json")
-    run = Settings.model_validate(manifest["config"]).run
+    manifest = read_manifest(run_dir)
+    run = Settings.model_validate(manifest.config).run
     return metrics.evaluate_run(
         run_dir,
         qrels,
         fetch_k=run.fetch_k,
         top_k=run.top_k,
         ks=run.ks,
-        group_key=metrics.group_key_of(manifest, run_dir / "manifest.json"),
+        group_key=manifest.group_key,
         labels_name=labels_name,
     )
 

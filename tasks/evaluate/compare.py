@@ -13,7 +13,6 @@ refused.
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
@@ -38,7 +37,6 @@ from tasks.evaluate.metrics import (
     check_unit_columns,
     describe_unit,
     failed_qids,
-    group_key_of,
     per_query_sql,
     read_parquet_sql,
     register_qrels,
@@ -48,11 +46,11 @@ from tasks.evaluate.metrics import (
     unit_of,
 )
 from tasks.runs import storage
+from tasks.runs.manifest import MANIFEST_FILE, RunManifest, has_manifest, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import InputError, Qrels
 
 STAGES: tuple[Stage, ...] = ("retrieval", "reranked")
-MANIFEST_FILE = "manifest.json"
 DEFAULT_N_RESAMPLES = 10_000
 WORST_N = 5
 # Worst queries named in a gate message (the comparison keeps WORST_N).
@@ -147,7 +145,7 @@ def paired_permutation_pvalue(
 class _Run:
     label: str  # "A" or "B", for messages
     path: UPath
-    manifest: dict[str, Any]
+    manifest: RunManifest | None  # None: an ad-hoc run directory (no manifest.json)
     run_id: str
     fetch_k: int
     top_k: int
@@ -166,40 +164,18 @@ class _Run:
         return run_relation(self.path / file_name, score, self.group_key)
 
     def hash(self, name: str) -> str | None:
-        value = (self.manifest.get("hashes") or {}).get(name)
+        value = getattr(self.manifest.hashes, name, None) if self.manifest else None
         return str(value) if value else None
 
     def summary(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "path": str(self.path),
-            "status": self.manifest.get("status"),
+            "status": self.manifest.status if self.manifest else None,
             "fetch_k": self.fetch_k,
             "top_k": self.top_k,
             "hashes": {k: self.hash(k) for k in ("query_set", "labels", "corpus", "collection")},
         }
-
-
-def _read_manifest(run_dir: UPath) -> dict[str, Any]:
-    path = run_dir / MANIFEST_FILE
-    if not path.is_file():
-        return {}  # an ad-hoc run directory: fetch_k/top_k are read from the files
-    try:
-        manifest = json.loads(storage.read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-    if not isinstance(manifest, dict):
-        raise InputError(f"{path}: expected a JSON object")
-    return manifest
-
-
-def _config_int(manifest: Mapping[str, Any], field: str, where: UPath) -> int | None:
-    value = ((manifest.get("config") or {}).get("run") or {}).get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{where}: field 'config.run.{field}': expected a positive integer")
-    return value
 
 
 def _max_rows_per_query(con: duckdb.DuckDBPyConnection, path: UPath) -> int:
@@ -222,21 +198,18 @@ def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> _Ru
     candidates, reranked = run_dir / CANDIDATES_FILE, run_dir / RERANKED_FILE
     check_run_file(con, candidates, _CANDIDATE_COLUMNS)
     check_run_file(con, reranked, _RERANKED_COLUMNS)
-    manifest = _read_manifest(run_dir)
-    where = run_dir / MANIFEST_FILE
-    group_key = group_key_of(manifest, where)
+    # Without a manifest (an ad-hoc run directory) fetch_k/top_k are read from the files.
+    manifest = read_manifest(run_dir) if has_manifest(run_dir) else None
+    group_key = manifest.group_key if manifest else None
     for path in (candidates, reranked):
         check_unit_columns(con, path, group_key)
-    fetch_k = _config_int(manifest, "fetch_k", where) or _max_rows_per_query(con, candidates)
-    top_k = _config_int(manifest, "top_k", where) or _max_rows_per_query(con, reranked)
+    fetch_k = (manifest and manifest.run_int("fetch_k")) or _max_rows_per_query(con, candidates)
+    top_k = (manifest and manifest.run_int("top_k")) or _max_rows_per_query(con, reranked)
     if top_k < 1 or fetch_k < 1:
         raise InputError(
             f"{run_dir}: run {label}: no rows to compare and no config.run in manifest"
         )
-    ks = ((manifest.get("config") or {}).get("run") or {}).get("ks") or ()
-    if not all(isinstance(k, int) and not isinstance(k, bool) for k in ks):
-        raise InputError(f"{where}: field 'config.run.ks': expected a list of integers")
-    run_id = str(manifest.get("run_id") or run_dir.name.removeprefix("run_id="))
+    run_id = manifest.run_id if manifest else run_dir.name.removeprefix("run_id=")
     return _Run(
         label=label,
         path=run_dir,
@@ -244,7 +217,7 @@ def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> _Ru
         run_id=run_id,
         fetch_k=fetch_k,
         top_k=top_k,
-        ks=tuple(int(k) for k in ks),
+        ks=manifest.ks if manifest else (),
         qids=_distinct_qids(con, candidates),
         failed=frozenset(failed_qids(run_dir)),
         group_key=group_key,
@@ -302,7 +275,7 @@ def _stage_ks(a: _Run, b: _Run, ks: Sequence[int] | None) -> dict[Stage, list[in
 
 def _collection_changed(a: _Run, b: _Run) -> str:
     """A warning, not a failure: the data moved under the runs (a live collection does)."""
-    ca, cb = (run.manifest.get("collection") or {} for run in (a, b))
+    ca, cb = ((run.manifest and run.manifest.collection) or {} for run in (a, b))
     names = sorted({str(c.get("name")) for c in (ca, cb) if c.get("name")})
     return (
         f"collection changed between the runs ({', '.join(names) or 'collection'}: "
@@ -315,10 +288,10 @@ def _collection_changed(a: _Run, b: _Run) -> str:
 def _warnings(a: _Run, b: _Run) -> list[str]:
     out = []
     for run in (a, b):
-        if not run.manifest:
+        if run.manifest is None:
             out.append(f"{run.name}: no {MANIFEST_FILE}; fetch_k/top_k read from the files")
-        elif run.manifest.get("status") != "completed":
-            out.append(f"{run.name}: status is {run.manifest.get('status')!r}, not 'completed'")
+        elif run.manifest.status != "completed":
+            out.append(f"{run.name}: status is {run.manifest.status!r}, not 'completed'")
     for field, why in (
         ("corpus", "the runs searched different corpora"),
         ("labels", "the runs were labelled differently; both are scored on the labels given"),

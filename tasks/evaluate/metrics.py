@@ -106,17 +106,6 @@ def run_relation(path: PathLike, score_column: str, group_key: str | None = None
     return render_sql("group_run", run=chunks)
 
 
-def group_key_of(manifest: Mapping[str, Any], where: PathLike = "manifest") -> str | None:
-    """The run's `qdrant.group_key` from its manifest: None scores documents (also for a
-    manifest from before group keys, or an ad-hoc run without one)."""
-    value = ((manifest.get("config") or {}).get("qdrant") or {}).get("group_key")
-    if value is not None and (not isinstance(value, str) or not value):
-        raise InputError(
-            f"{where}: field 'config.qdrant.group_key': expected a name, got {value!r}"
-        )
-    return value
-
-
 def unit_of(group_key: str | None) -> dict[str, str | None]:
     """What the metrics count, as metrics.json and comparisons record it."""
     return {"level": "group" if group_key else "document", "group_key": group_key}
@@ -295,7 +284,7 @@ def check_unit_columns(
         if row is not None and row[0] > 0:
             raise ValueError(
                 f"{path}: the run's chunks carry group ids but were scored as documents: "
-                "pass the run's qdrant.group_key (metrics.group_key_of(manifest))"
+                "pass the run's qdrant.group_key (RunManifest.group_key)"
             )
 
 
@@ -335,7 +324,7 @@ def evaluate_run(
     k in `ks` up to top_k (the files hold only that many rows per query, so larger cutoffs
     would be meaningless). "evaluated" is the number of labelled queries the means cover.
 
-    `group_key` is the run's `qdrant.group_key` (`group_key_of(manifest)`): set, the labels
+    `group_key` is the run's `qdrant.group_key` (`RunManifest.group_key`): set, the labels
     name groups and every metric and diagnostic is scored on the group ranking (k counting
     groups), plus chunk_coverage@k (k counting chunks). `labels_name` (the labels' path) names
     the labels in the InputError raised when no label id matches anything in the run.

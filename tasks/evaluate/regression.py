@@ -24,9 +24,10 @@ from tasks.evaluate.compare import (
     evaluate_ops_gate,
     format_comparison,
 )
-from tasks.evaluate.metrics import describe_unit, group_key_of, unit_of
+from tasks.evaluate.metrics import describe_unit, unit_of
 from tasks.report import plots
 from tasks.runs import runstore, storage
+from tasks.runs.manifest import RunManifest, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import Qrels
 
@@ -59,15 +60,15 @@ def read_baseline(runs_root: PathLike, profile: str) -> dict[str, Any] | None:
     return pointer
 
 
-def promote(runs_root: PathLike, profile: str, manifest: dict[str, Any], reason: str) -> UPath:
+def promote(runs_root: PathLike, profile: str, manifest: RunManifest, reason: str) -> UPath:
     """Make the run the profile's baseline (atomic: readers see the old pointer or the new)."""
     path = baseline_path(runs_root, profile)
     storage.write_json(
         {
-            "run_id": manifest["run_id"],
-            "query_set": manifest["hashes"]["query_set"],
+            "run_id": manifest.run_id,
+            "query_set": manifest.hashes.query_set,
             # The unit it was scored in: a run in another unit is not compared with it.
-            "group_key": group_key_of(manifest),
+            "group_key": manifest.group_key,
             "promoted_at": datetime.now(UTC).isoformat(),
             "reason": reason,
         },
@@ -84,7 +85,7 @@ class Baseline:
 
 
 def resolve_baseline(
-    runs_root: PathLike, profile: str, manifest: dict[str, Any], pinned: str | None
+    runs_root: PathLike, profile: str, manifest: RunManifest, pinned: str | None
 ) -> Baseline:
     """The run to compare with: a pinned id (must exist), else the profile's pointer."""
     if pinned:
@@ -92,16 +93,16 @@ def resolve_baseline(
     pointer = read_baseline(runs_root, profile)
     if pointer is None:
         return Baseline(None, f"no baseline yet for profile '{profile}'")
-    if pointer.get("query_set") != manifest["hashes"]["query_set"]:
+    if pointer.get("query_set") != manifest.hashes.query_set:
         return Baseline(
             None,
             f"baseline {pointer['run_id']} ran another query set; "
             "no comparison until a run on this one passes (or pin one)",
         )
     # Pointers from before group keys were all scored on documents.
-    if pointer.get("group_key") != group_key_of(manifest):
+    if pointer.get("group_key") != manifest.group_key:
         was = describe_unit(unit_of(pointer.get("group_key")))
-        now = describe_unit(unit_of(group_key_of(manifest)))
+        now = describe_unit(unit_of(manifest.group_key))
         return Baseline(
             None,
             f"baseline {pointer['run_id']} was scored at unit {was}, this run at {now}; "
@@ -114,9 +115,9 @@ def resolve_baseline(
     return Baseline(run_dir, f"last passing run {pointer['run_id']}")
 
 
-def ops_figures(manifest: dict[str, Any]) -> dict[str, float | None]:
+def ops_figures(manifest: RunManifest) -> dict[str, float | None]:
     """Cost per 1,000 queries and p95 rerank call latency from a manifest's `cost` block."""
-    cost = manifest.get("cost") or {}
+    cost = manifest.cost or {}
     return {
         "cost_per_1k_queries": cost.get("per_1k_queries"),
         "latency_p95_s": cost.get("latency_p95_s"),
@@ -171,15 +172,15 @@ class Verdict:
         }
 
 
-def failed_queries_gate(manifest: dict[str, Any], mode: GateMode) -> GateResult:
+def failed_queries_gate(manifest: RunManifest, mode: GateMode) -> GateResult:
     """Queries that failed to rerank are left out of the comparison, so they are gated here:
     a run that lost queries must not pass, nor become the baseline, on the survivors alone."""
-    counts = manifest.get("counts", {})
+    counts = manifest.counts
     failed, total = int(counts.get("failed_queries", 0)), int(counts.get("queries", 0))
     tripped = failed > 0
     message = (
         f"failed_queries: {failed} of {total} queries failed to rerank (failed.parquet; "
-        f"`rerankflow run --resume {manifest.get('run_id')}` retries them)"
+        f"`rerankflow run --resume {manifest.run_id}` retries them)"
         if tripped
         else f"failed_queries: none of {total}"
     )
@@ -200,7 +201,7 @@ def judge(
     """Compare the run with its baseline and apply the quality, cost/latency and failed-query
     gates (the last one also without a baseline). Both runs are scored in the unit their
     manifests record (`compare_runs`); `labels_name` names the labels in errors."""
-    manifest = storage.read_json(storage.location(run_dir) / "manifest.json")
+    manifest = read_manifest(run_dir)
     failed = failed_queries_gate(manifest, settings.mode)
     if baseline.run_dir is None:
         return Verdict(baseline, gates=[failed])
@@ -215,7 +216,7 @@ def judge(
     )
     quality = evaluate_gate(comparison, settings.rules, mode=settings.mode)
     ops = evaluate_ops_gate(
-        ops_figures(storage.read_json(baseline.run_dir / "manifest.json")),
+        ops_figures(read_manifest(baseline.run_dir)),
         ops_figures(manifest),
         settings.ops_thresholds,
         mode=settings.ops_mode,

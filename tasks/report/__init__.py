@@ -27,11 +27,11 @@ from tasks.evaluate.metrics import (
     _fmt,
     diagnostic_lines,
     evaluate_run,
-    group_key_of,
     table_rows,
 )
 from tasks.report import plots
 from tasks.runs import storage
+from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import Qrels
 
@@ -62,38 +62,37 @@ def _png_data_uri(path: Path) -> str:
 
 
 def _run_metrics(
-    run_dir: UPath, qrels: Qrels | None, manifest: Mapping[str, Any]
+    run_dir: UPath, qrels: Qrels | None, manifest: RunManifest
 ) -> dict[str, Any] | None:
     """The run's recorded metrics.json; computed from `qrels` only when the run has none."""
     recorded = plots.read_metrics(run_dir)
     if recorded is not None or qrels is None:
         return recorded
-    where = run_dir / plots.MANIFEST_FILE
-    ks = ((manifest.get("config") or {}).get("run") or {}).get("ks") or DEFAULT_KS
+    where = manifest_path(run_dir)
+    ks = manifest.ks or DEFAULT_KS
     return evaluate_run(
         run_dir,
         qrels,
         plots.run_setting(manifest, "fetch_k", where),
         plots.run_setting(manifest, "top_k", where),
         ks,
-        group_key=group_key_of(manifest, where),
+        group_key=manifest.group_key,
     )
 
 
-def _header(run_dir: UPath, manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _header(manifest: RunManifest) -> list[tuple[str, str]]:
     """(label, value) pairs describing the run, in display order."""
-    config = manifest.get("config") or {}
-    reranker = config.get("reranker") or {}
-    run = config.get("run") or {}
+    run = manifest.section("run")
+    created = manifest.created_at.isoformat() if manifest.created_at else None
     pairs = [
-        ("run id", plots.run_id_of(manifest, run_dir)),
-        ("created at", manifest.get("created_at")),
-        ("status", manifest.get("status")),
-        ("profile", manifest.get("profile")),
-        ("reranker backend", reranker.get("backend", manifest.get("backend"))),
-        ("reranker model", reranker.get("model")),
-        ("embedder model", (config.get("embedder") or {}).get("model")),
-        ("queries", (manifest.get("counts") or {}).get("queries")),
+        ("run id", manifest.run_id),
+        ("created at", created),
+        ("status", manifest.status),
+        ("profile", manifest.profile),
+        ("reranker backend", manifest.reranker_backend),
+        ("reranker model", manifest.section("reranker").get("model")),
+        ("embedder model", manifest.section("embedder").get("model")),
+        ("queries", manifest.counts.get("queries")),
         ("fetch_k", run.get("fetch_k")),
         ("top_k", run.get("top_k")),
     ]
@@ -121,12 +120,12 @@ def _table(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
 def _figures(
     run_dir: UPath,
     qrels: Qrels | None,
-    manifest: Mapping[str, Any],
+    manifest: RunManifest,
     metrics: Mapping[str, Any] | None,
     trend_runs: Sequence[PathLike] | None,
 ) -> list[dict[str, str]]:
     """Each plot as {"id", "title", "alt", "src"} with the PNG inlined as a data URI."""
-    where = run_dir / plots.MANIFEST_FILE
+    where = manifest_path(run_dir)
     figures: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="rerankflow-report-") as tmp:
         out = Path(tmp)
@@ -165,11 +164,11 @@ def render_report(
 ) -> str:
     """The report's HTML text (see `write_report`)."""
     run_dir = storage.location(run_dir)
-    manifest = plots.read_manifest(run_dir)
+    manifest = read_manifest(run_dir)
     metrics = _run_metrics(run_dir, qrels, manifest)
     context = {
-        "run_id": plots.run_id_of(manifest, run_dir),
-        "header": _header(run_dir, manifest),
+        "run_id": manifest.run_id,
+        "header": _header(manifest),
         "has_metrics": metrics is not None,
         "rows": _table(metrics) if metrics is not None else [],
         "diagnostics": diagnostic_lines(metrics) if metrics is not None else [],

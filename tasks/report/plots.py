@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib.style
@@ -34,16 +34,15 @@ from tasks.evaluate.metrics import (
     check_run_file,
     check_unit_columns,
     failed_qids,
-    group_key_of,
     ranking_metrics,
     register_qrels,
     run_relation,
 )
 from tasks.runs import storage
+from tasks.runs.manifest import MANIFEST_FILE, RunManifest, manifest_path, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import InputError, Qrels
 
-MANIFEST_FILE = "manifest.json"
 METRICS_FILE = "metrics.json"
 STAGES: tuple[str, ...] = ("retrieval", "reranked")
 DPI = 100
@@ -74,14 +73,6 @@ def _png_figure(out_path: UPath, size: tuple[float, float]) -> Iterator[Figure]:
 # --------------------------------------------------------------------------- run files
 
 
-def read_manifest(run_dir: PathLike) -> dict[str, Any]:
-    """The run's manifest.json as a dict; a clear error when it is missing or not an object."""
-    path = storage.location(run_dir) / MANIFEST_FILE
-    if not path.is_file():
-        raise InputError(f"{path}: manifest not found")
-    return _read_json_object(path)
-
-
 def read_metrics(run_dir: PathLike) -> dict[str, Any] | None:
     """The run's metrics.json, or None for a run without labels (the flow writes none)."""
     path = storage.location(run_dir) / METRICS_FILE
@@ -98,26 +89,18 @@ def _read_json_object(path: UPath) -> dict[str, Any]:
     return obj
 
 
-def run_setting(manifest: Mapping[str, Any], field: str, where: PathLike) -> int:
-    """A positive integer from the manifest's config.run (fetch_k, top_k)."""
-    value = ((manifest.get("config") or {}).get("run") or {}).get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def run_setting(manifest: RunManifest, field: str, where: PathLike) -> int:
+    """config.run's fetch_k or top_k, which a plot needs."""
+    value = manifest.run_int(field)
+    if value is None:
         raise InputError(f"{where}: field 'config.run.{field}': expected a positive integer")
     return value
 
 
-def run_id_of(manifest: Mapping[str, Any], run_dir: PathLike) -> str:
-    return str(manifest.get("run_id") or storage.location(run_dir).name.removeprefix("run_id="))
-
-
-def created_at_of(manifest: Mapping[str, Any], where: PathLike) -> datetime:
-    """The manifest's created_at as an aware datetime (naive stamps are taken as UTC)."""
-    raw = manifest.get("created_at")
-    try:
-        when = datetime.fromisoformat(str(raw))
-    except ValueError as exc:
-        raise InputError(f"{where}: field 'created_at': not an ISO timestamp: {raw!r}") from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+def created_at_of(manifest: RunManifest, where: PathLike) -> datetime:
+    if manifest.created_at is None:
+        raise InputError(f"{where}: field 'created_at': missing; trends order runs by it")
+    return manifest.created_at
 
 
 # --------------------------------------------------------------------------- recall curves
@@ -135,7 +118,7 @@ def recall_curve_data(run_dir: PathLike, qrels: Qrels) -> dict[str, Any]:
     where = run_dir / MANIFEST_FILE
     fetch_k = run_setting(manifest, "fetch_k", where)
     top_k = run_setting(manifest, "top_k", where)
-    group_key = group_key_of(manifest, where)
+    group_key = manifest.group_key
     failed = failed_qids(run_dir)
     qrels = {qid: judged for qid, judged in qrels.items() if qid not in failed}
     files = {
@@ -143,7 +126,7 @@ def recall_curve_data(run_dir: PathLike, qrels: Qrels) -> dict[str, Any]:
         "reranked": (run_dir / RERANKED_FILE, "rerank_score", top_k),
     }
     out: dict[str, Any] = {
-        "run_id": run_id_of(manifest, run_dir),
+        "run_id": manifest.run_id,
         "fetch_k": fetch_k,
         "top_k": top_k,
     }
@@ -265,21 +248,20 @@ def latest_runs(runs_root: PathLike, n: int, profile: str | None = None) -> list
         raise ValueError(f"n must be at least 1, got {n}")
     found: list[tuple[datetime, str, UPath]] = []
     for path in storage.location(runs_root).glob(f"run_date=*/run_id=*/{MANIFEST_FILE}"):
-        manifest = _read_json_object(path)
-        if manifest.get("status") != "completed" or manifest.get("kind") == "faq":
+        manifest = read_manifest(path.parent)
+        if manifest.status != "completed" or manifest.kind == "faq":
             continue
-        if profile is not None and manifest.get("profile") != profile:
+        if profile is not None and manifest.profile != profile:
             continue
         when = created_at_of(manifest, path)
-        found.append((when, run_id_of(manifest, path.parent), path.parent))
+        found.append((when, manifest.run_id, path.parent))
     found.sort(key=lambda item: (item[0], item[1]))  # run id breaks equal timestamps
     return [run_dir for _, _, run_dir in found[-n:]]
 
 
-def _cost_per_1k(manifest: Mapping[str, Any]) -> float | None:
+def _cost_per_1k(manifest: RunManifest) -> float | None:
     # Cost figures are optional (built elsewhere): absent or malformed means "no cost known".
-    cost = manifest.get("cost")
-    value = cost.get("per_1k_queries") if isinstance(cost, Mapping) else None
+    value = (manifest.cost or {}).get("per_1k_queries")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
@@ -296,15 +278,14 @@ def trend_data(runs: Sequence[PathLike]) -> list[dict[str, Any]]:
     for run_dir in map(storage.location, runs):
         manifest = read_manifest(run_dir)
         metrics = read_metrics(run_dir) or {}
-        reranker = (manifest.get("config") or {}).get("reranker") or {}
         points.append(
             {
-                "run_id": run_id_of(manifest, run_dir),
+                "run_id": manifest.run_id,
                 "run_dir": str(run_dir),
-                "created_at": created_at_of(manifest, run_dir / MANIFEST_FILE),
-                "profile": manifest.get("profile"),
-                "backend": reranker.get("backend", manifest.get("backend")),
-                "model": reranker.get("model"),
+                "created_at": created_at_of(manifest, manifest_path(run_dir)),
+                "profile": manifest.profile,
+                "backend": manifest.reranker_backend,
+                "model": manifest.section("reranker").get("model"),
                 **{stage: dict(metrics.get(stage) or {}) for stage in STAGES},
                 "cost_per_1k_queries": _cost_per_1k(manifest),
             }

@@ -15,6 +15,7 @@ from upath import UPath
 
 from tasks.calls.calllog import CALLS_FILE, unique_calls
 from tasks.calls.journal import journal_calls
+from tasks.runs.manifest import has_manifest, read_manifest
 from tasks.runs.storage import (
     PathLike,
     location,
@@ -133,18 +134,11 @@ def write_hits(
     write_parquet(table, part_path(run_dir, batch, "hits"))
 
 
-# A run whose manifest names a shared retrieval (a bake-off's column) reads the hits parts of
-# that directory instead of its own: `shared_retrieval.dir`, relative to the runs root (the run
-# directory's grandparent), so a runs root that moves or is reached by URL still resolves.
-SHARED_RETRIEVAL = "shared_retrieval"
-
-
 def hits_dir(run_dir: PathLike) -> UPath:
     """Where the run's hits parts live: its own directory, or the retrieval it shares."""
     run_dir = location(run_dir)
-    manifest = run_dir / "manifest.json"
-    shared = read_json(manifest).get(SHARED_RETRIEVAL) if manifest.exists() else None
-    return run_dir.parent.parent / shared["dir"] if shared else run_dir
+    shared = read_manifest(run_dir).shared_retrieval if has_manifest(run_dir) else None
+    return run_dir.parent.parent / shared.dir if shared else run_dir
 
 
 def hits_done(run_dir: PathLike, batch: int) -> bool:
