@@ -148,7 +148,7 @@ def _check_config(manifest: RunManifest, path: PathLike) -> None:
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
             raise InputError(f"{path}: field 'config.run.{field}': expected a positive integer")
-    ks = manifest.section("run").get("ks") or ()
+    ks = manifest.section("run").get("ks") or []
     if not isinstance(ks, list) or not all(
         isinstance(k, int) and not isinstance(k, bool) for k in ks
     ):
