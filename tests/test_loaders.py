@@ -79,7 +79,7 @@ def test_corpus_empty_document_warns_by_default(
         "corpus.jsonl",
         '{"_id": "d1", "text": "x"}\n{"_id": "d2", "title": "", "text": "  "}\n',
     )
-    with caplog.at_level(logging.WARNING, logger="tasks.inputs.loaders"):
+    with caplog.at_level(logging.WARNING, logger="tasks.inputs.corpus"):
         docs = load_corpus(path)
     assert [d.doc_id for d in docs] == ["d1", "d2"]
     assert "1 document(s) with empty title and text" in caplog.text
@@ -468,7 +468,7 @@ QRELS = {"q1": {"d1": 1, "gone1": 1}, "q2": {"gone2": 0, "gone1": 2, "d2": 1}}
 
 def test_labels_against_corpus_warn(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     source = tmp_path / "labels.jsonl"
-    with caplog.at_level(logging.WARNING, logger="tasks.inputs.loaders"):
+    with caplog.at_level(logging.WARNING, logger="tasks.inputs.labels"):
         count = check_labels_against_corpus(QRELS, {"d1", "d2"}, source, "warn")
     assert count == 3
     [record] = caplog.records
@@ -550,7 +550,7 @@ def test_real_scifact() -> None:
 @pytest.mark.slow
 def test_real_cranfield_keeps_empty_documents(caplog: pytest.LogCaptureFixture) -> None:
     root = dataset_dir("cranfield")
-    with caplog.at_level(logging.WARNING, logger="tasks.inputs.loaders"):
+    with caplog.at_level(logging.WARNING, logger="tasks.inputs.corpus"):
         docs = load_corpus(root / "corpus.jsonl")
     assert len(docs) == 1400
     by_id = {d.doc_id: d for d in docs}

@@ -3,19 +3,14 @@ collection, against the collection itself) and fingerprinted."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 
 from config.settings import Settings
 from tasks.errors import InputError
-from tasks.inputs.loaders import (
-    check_labels_against_corpus,
-    dataset_hash,
-    load_corpus,
-    load_qrels,
-    load_queries,
-)
+from tasks.inputs.corpus import load_corpus
+from tasks.inputs.hashing import dataset_hash, query_set_hash
+from tasks.inputs.labels import check_labels_against_corpus, load_qrels
+from tasks.inputs.queries import load_queries
 from tasks.types import Qrels, Query
 
 
@@ -27,11 +22,6 @@ class BatchInputs:
     corpus_hash: str | None  # None: an existing collection, no corpus file
     labels_hash: str | None
     labels_missing_docs: int
-
-
-def query_set_hash(queries: list[Query]) -> str:
-    payload = json.dumps([[q.qid, q.text] for q in queries], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _check_labels(settings: Settings, qrels: Qrels) -> int:
