@@ -31,6 +31,7 @@ class Check:
 
 def check_qdrant(settings: Settings) -> Check:
     from tasks.retrieve import vectorstore
+    from tasks.retrieve.collection import created_by_rerankflow
 
     q = settings.qdrant
     where = q.url or str(q.path)
@@ -46,7 +47,7 @@ def check_qdrant(settings: Settings) -> Check:
                 else "run `rerankflow index` with this profile",
             )
         count = client.count(q.collection, exact=True).count
-        ours = vectorstore.created_by_rerankflow(
+        ours = created_by_rerankflow(
             client.get_collection(q.collection).config.metadata
         )
     except Exception as exc:  # any client error is the finding itself
@@ -156,7 +157,7 @@ _FIXES = {
 
 
 def check_reranker(settings: Settings) -> Check:
-    from tasks.index.indexing import side_index_dir
+    from tasks.index.side_index import side_index_dir
     from tasks.rerank.registry import get_reranker
 
     r = settings.reranker

@@ -41,7 +41,7 @@ def start_manifest(
     n_batches: int,
     collection: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`collection` is the searched collection's state (vectorstore.collection_state):
+    """`collection` is the searched collection's state (retrieve.collection.collection_state):
     its fingerprint sits with the input hashes, so a comparison sees the data changed."""
     return {
         "run_id": run_id,
