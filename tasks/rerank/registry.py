@@ -69,7 +69,7 @@ def check_ready(settings: RerankerSettings) -> None:
     """Fail before any work when the backend cannot run: for cohere, the API key must be
     found (CO_API_KEY or the Prefect Secret block). Raises NotReadyError with the fix."""
     if settings.backend == "cohere":
-        from tasks.rerank.cohere import resolve_api_key
+        from tasks.calls.cohere_client import resolve_api_key
 
         resolve_api_key(settings.cohere)
 
