@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import get_args
 
 import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from config.settings import RerankerSettings
+from config.settings import RerankBackend, RerankerSettings
 from tasks.index import lexical
 from tasks.rerank.base import flatten, scatter
-from tasks.rerank.registry import get_reranker
+from tasks.rerank.registry import BACKENDS, get_reranker
 from tasks.types import Hit
 
 from .conftest import REPO
@@ -110,3 +111,10 @@ def test_the_gpu_worker_imports_no_vector_store():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
+
+def test_the_backend_table_describes_every_configurable_backend():
+    assert set(BACKENDS) == set(get_args(RerankBackend))
+    for name, info in BACKENDS.items():
+        # A model on a device is named by reranker.model; a hosted API bills, holds no device.
+        assert not info.on_device or info.takes_model, name
+        assert not (info.on_device and info.hosted), name
