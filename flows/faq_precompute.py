@@ -25,6 +25,7 @@ from tasks.inputs.batch import BatchInputs, query_set_hash
 from tasks.inputs.loaders import dataset_hash, load_queries
 from tasks.rerank.registry import check_ready
 from tasks.retrieve import vectorstore
+from tasks.retrieve.collection import collection_state
 from tasks.retrieve.existing import check_existing_collection
 from tasks.runs import runstore, storage
 from tasks.runs.manifest import complete_manifest, start_manifest, write_manifest
@@ -95,9 +96,7 @@ def faq_precompute(
         assert settings.dataset.corpus is not None  # required unless existing
         corpus_hash = dataset_hash(settings.dataset.corpus)
         require_index(settings, corpus_hash)
-    collection = vectorstore.collection_state(
-        vectorstore.open_client(settings.qdrant), settings.qdrant
-    )
+    collection = collection_state(vectorstore.open_client(settings.qdrant), settings.qdrant)
     # What the answers were computed from: the corpus file, or the collection's state (a
     # change there recomputes every question).
     data_hash = corpus_hash or f"collection:{collection['fingerprint']}"

@@ -14,6 +14,7 @@ from flows.rerank_gpu import rerank_stage
 from tasks import costs, prefect_tasks
 from tasks.evaluate import metrics
 from tasks.retrieve import vectorstore
+from tasks.retrieve.collection import collection_state
 from tasks.runs import runstore, storage
 from tasks.runs.manifest import complete_manifest, start_manifest, write_manifest
 
@@ -54,9 +55,7 @@ def rerank_batch(
             )
         settings, run_id, run_dir = resumed.settings, resume_run_id, resumed.run_dir
         manifest = resumed.manifest
-    collection = vectorstore.collection_state(
-        vectorstore.open_client(settings.qdrant), settings.qdrant
-    )
+    collection = collection_state(vectorstore.open_client(settings.qdrant), settings.qdrant)
     if manifest is not None:
         before = manifest.hashes.collection
         if before and before != collection["fingerprint"]:

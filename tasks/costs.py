@@ -16,13 +16,12 @@ from config.settings import CostSettings, Settings
 from tasks.calls.calllog import CALLS_FILE
 from tasks.errors import SettingsError
 from tasks.evaluate.metrics import render_sql, sql_string
+from tasks.rerank.registry import FREE_BACKENDS, MODEL_BACKENDS
 from tasks.runs import storage
 from tasks.runs.storage import PathLike
 from tasks.types import InputError
 
 DOCUMENTS_PER_SEARCH_UNIT = 100
-# Backends that run on the CPU worker that retrieves anyway: nothing of their own to price.
-FREE_BACKENDS = ("none", "bm25")
 
 COLUMNS = (
     ("run_id", "run"),
@@ -123,7 +122,7 @@ def estimate(settings: Settings, queries: int, documents: int, queries_per_day: 
             requests=queries * math.ceil(documents / per_request),
             search_units=queries * units,
         )
-    elif backend in ("cross-encoder", "flag"):
+    elif backend in MODEL_BACKENDS:
         rate = prices.local_pairs_per_second
         if rate is None:
             raise SettingsError(

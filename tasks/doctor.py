@@ -31,6 +31,7 @@ class Check:
 
 def check_qdrant(settings: Settings) -> Check:
     from tasks.retrieve import vectorstore
+    from tasks.retrieve.collection import created_by_rerankflow
 
     q = settings.qdrant
     where = q.url or str(q.path)
@@ -46,9 +47,7 @@ def check_qdrant(settings: Settings) -> Check:
                 else "run `rerankflow index` with this profile",
             )
         count = client.count(q.collection, exact=True).count
-        ours = vectorstore.created_by_rerankflow(
-            client.get_collection(q.collection).config.metadata
-        )
+        ours = created_by_rerankflow(client.get_collection(q.collection).config.metadata)
     except Exception as exc:  # any client error is the finding itself
         return Check(
             "qdrant",
@@ -145,19 +144,9 @@ def check_runs_root(settings: Settings) -> Check:
     return Check("runs root", "ok", f"{storage.absolute(root)} writable")
 
 
-_FIXES = {
-    "none": "",
-    "bm25": "run `rerankflow index` with this profile (it builds the BM25 side index)",
-    "cross-encoder": "set reranker.model to a hub id (needs network) or a local model directory",
-    "flag": "set reranker.model to a hub id (needs network) or a local model directory; "
-    "pip install FlagEmbedding",
-    "cohere": "set CO_API_KEY or reranker.cohere.api_key_secret (a Prefect Secret block)",
-}
-
-
 def check_reranker(settings: Settings) -> Check:
-    from tasks.index.indexing import side_index_dir
-    from tasks.rerank.registry import get_reranker
+    from tasks.index.side_index import side_index_dir
+    from tasks.rerank.registry import BACKENDS, get_reranker
 
     r = settings.reranker
     label = f"{r.backend}" + (f" '{r.model}'" if r.model else "")
@@ -171,8 +160,10 @@ def check_reranker(settings: Settings) -> Check:
             if len(scores) != 1:
                 raise RuntimeError(f"scored {len(scores)} of 1 pair")
     except Exception as exc:
-        return Check("reranker", "FAIL", f"{label}: {type(exc).__name__}: {exc}", _FIXES[r.backend])
-    if r.backend == "cohere":
+        return Check(
+            "reranker", "FAIL", f"{label}: {type(exc).__name__}: {exc}", BACKENDS[r.backend].fix
+        )
+    if BACKENDS[r.backend].hosted:
         # A real call would be billed: the key is found, not tried.
         return Check("reranker", "ok", f"{label}: API key found (not called)")
     return Check("reranker", "ok", f"{label} loads and scores")

@@ -1,4 +1,9 @@
-"""Thin Prefect task wrappers over the plain functions; tasks pass paths and small values."""
+"""Thin Prefect task wrappers over the plain functions; tasks pass paths and small values.
+
+The GPU worker (flows/rerank_gpu.py) imports this module too, and it runs without a vector
+store client: the wrappers of the Qdrant-side work (indexing, retrieval) import it when they
+run, not here (a test checks that importing this module loads no qdrant_client).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,7 @@ from config.settings import Settings
 from tasks.calls.journal import CallJournal
 from tasks.errors import UserError
 from tasks.evaluate import metrics, regression
-from tasks.index import indexing
-from tasks.retrieve import pipeline
+from tasks.rerank.batch import rerank
 from tasks.runs import runstore
 from tasks.types import Qrels, Query
 
@@ -31,6 +35,8 @@ def retry_unless_user_error(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(name="index-corpus", cache_policy=NO_CACHE)
 def index_corpus(settings: Settings) -> dict[str, Any]:
+    from tasks.index import indexing  # Qdrant side: see the module docstring
+
     return indexing.index_corpus(settings)
 
 
@@ -43,7 +49,9 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
 )
 def retrieve_batch(settings: Settings, run_dir: UPath, batch: int, queries: list[Query]) -> int:
     """Embed and retrieve one batch; its hits part is the hand-off to the rerank stage."""
-    hits, seconds = pipeline.retrieve(settings, queries)
+    from tasks.retrieve.batch import retrieve  # Qdrant side: see the module docstring
+
+    hits, seconds = retrieve(settings, queries)
     runstore.write_hits(run_dir, batch, queries, hits, seconds)
     return len(queries)
 
@@ -70,7 +78,7 @@ def rerank_batch_part(
     if retry_qids is not None:
         seconds = {}  # a retry does not retrieve again: its stats add rerank time only
     journal = CallJournal(runstore.journal_dir(run_dir, batch), run_id, batch)
-    tables, stats, fatal = pipeline.rerank(settings, queries, hits, run_id, batch, seconds, journal)
+    tables, stats, fatal = rerank(settings, queries, hits, run_id, batch, seconds, journal)
     # When these rows were computed (the FAQ table's created_at for the batch's questions).
     stats.update(batch=batch, reranked_at=datetime.now(UTC).isoformat())
     write = runstore.write_batch if retry_qids is None else runstore.write_retry

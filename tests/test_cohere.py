@@ -12,16 +12,13 @@ import pytest
 
 from config.settings import CohereSettings, CostSettings, load_settings
 from tasks import costs
+from tasks.calls.cohere_client import CohereAuthError, InvalidAnswer
+from tasks.calls.http_retry import retry_after_seconds
 from tasks.calls.ratelimit import leaky_bucket
 from tasks.errors import NotReadyError
 from tasks.rerank.cache import RerankCache
-from tasks.rerank.cohere import (
-    CohereAuthError,
-    CohereReranker,
-    InvalidAnswer,
-    answer_scores,
-    retry_after_seconds,
-)
+from tasks.rerank.cohere import CohereReranker
+from tasks.rerank.cohere_answer import answer_scores
 from tasks.types import Hit
 
 from .cohere_server import BAD_ANSWERS, CohereTestServer

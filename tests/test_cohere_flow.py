@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
+from tasks.calls.cohere_client import CohereAuthError
 from tasks.errors import NotReadyError
 from tasks.inputs.loaders import load_queries
-from tasks.rerank.cohere import CohereAuthError
 from tasks.retrieve import vectorstore
 
 from .cohere_server import BAD_ANSWERS, CohereTestServer

@@ -20,9 +20,13 @@ from qdrant_client import QdrantClient, models
 from config.settings import load_settings
 from tasks import doctor
 from tasks.errors import NotReadyError, SettingsError
+from tasks.index.store import ensure_collection
 from tasks.inputs import batch as inputs
 from tasks.rerank.bm25 import BM25Fusion
-from tasks.retrieve import existing, pipeline, vectorstore
+from tasks.retrieve import existing, vectorstore
+from tasks.retrieve.batch import retrieve
+from tasks.retrieve.collection import ForeignCollectionError, collection_state, require_collection
+from tasks.retrieve.search import search_batch
 from tasks.types import Hit
 
 from .conftest import REPO, SAMPLE
@@ -110,7 +114,7 @@ def test_retrieval_reads_the_collection_layout(chunk_store, tmp_path):
     s = load_settings("existing", existing_overrides(chunk_store, tmp_path))
     existing.check_existing_collection(s)
     queries = inputs.load_inputs(s).queries
-    hits, _ = pipeline.retrieve(s, queries[:4])
+    hits, _ = retrieve(s, queries[:4])
     vectorstore.close_clients()
     client = QdrantClient(path=str(chunk_store))
     for qhits in hits:
@@ -134,7 +138,7 @@ def test_retrieval_reads_the_collection_layout(chunk_store, tmp_path):
             },
         ),
     )
-    [filtered], _ = pipeline.retrieve(s2, queries[:1])
+    [filtered], _ = retrieve(s2, queries[:1])
     assert filtered and {h.group_id for h in filtered} <= {"doc_258", "doc_001"}
     assert all(h.doc_id.isdigit() and int(h.doc_id) < 10 for h in filtered)  # chunk numbers
 
@@ -167,9 +171,7 @@ def test_a_point_missing_a_key_is_named(tmp_path):
         SettingsError,
         match=r"point 7 has no payload key 'text' \(qdrant.text_key\); its payload keys are: body",
     ):
-        vectorstore.search_batch(
-            vectorstore.open_client(s.qdrant), s.qdrant, rng.random((1, 384)), 5
-        )
+        search_batch(vectorstore.open_client(s.qdrant), s.qdrant, rng.random((1, 384)), 5)
     vectorstore.close_clients()
 
 
@@ -264,28 +266,28 @@ def test_index_refuses_collections_it_did_not_create(chunk_store, tmp_path):
         "dataset.corpus": str(SAMPLE / "corpus.jsonl"),
     }
     with pytest.raises(
-        vectorstore.ForeignCollectionError, match="not created by rerankflow.*qdrant.existing: true"
+        ForeignCollectionError, match="not created by rerankflow.*qdrant.existing: true"
     ):
         index_corpus(load_settings("demo", managed))
     with pytest.raises(SettingsError, match="qdrant.existing is true.*never writes"):
         index_corpus(load_settings("existing", existing_overrides(chunk_store, tmp_path)))
     # A run on it as a managed collection says the same, not "never indexed".
     with pytest.raises(NotReadyError, match="not created by rerankflow"):
-        vectorstore.require_collection(load_settings("demo", managed).qdrant)
+        require_collection(load_settings("demo", managed).qdrant)
     assert snapshot(chunk_store, COLLECTION) == before
 
     # rerankflow's own collections: the marker, and older ones with embedder/dim metadata.
     client = vectorstore.open_client(
         load_settings("demo", {**managed, "qdrant.path": str(tmp_path / "own")}).qdrant
     )
-    vectorstore.ensure_collection(client, "new", 384, "all-MiniLM-L6-v2")
+    ensure_collection(client, "new", 384, "all-MiniLM-L6-v2")
     assert client.get_collection("new").config.metadata["created_by"] == "rerankflow"
     client.create_collection(
         "older",
         vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE),
         metadata={"embedder": "all-MiniLM-L6-v2", "dim": 384},
     )
-    assert vectorstore.ensure_collection(client, "older", 384, "all-MiniLM-L6-v2") is False
+    assert ensure_collection(client, "older", 384, "all-MiniLM-L6-v2") is False
     vectorstore.close_clients()
 
 
@@ -342,12 +344,12 @@ def test_collection_fingerprint_changes_with_the_data(tmp_path):
     client.upsert("c", points=[point])
     client.close()
     s = load_settings("existing", existing_overrides(store, tmp_path, **{"qdrant.collection": "c"}))
-    first = vectorstore.collection_state(vectorstore.open_client(s.qdrant), s.qdrant)
+    first = collection_state(vectorstore.open_client(s.qdrant), s.qdrant)
     assert first["points"] == 1 and first["vectors"] == {"dense": {"size": 4, "distance": "Cosine"}}
-    assert vectorstore.collection_state(vectorstore.open_client(s.qdrant), s.qdrant) == first
+    assert collection_state(vectorstore.open_client(s.qdrant), s.qdrant) == first
     client = vectorstore.open_client(s.qdrant)  # the team edits its collection
     client.set_payload("c", payload={"text": "b"}, points=[1])
-    second = vectorstore.collection_state(client, s.qdrant)
+    second = collection_state(client, s.qdrant)
     client.upsert(
         "c",
         points=[
@@ -356,7 +358,7 @@ def test_collection_fingerprint_changes_with_the_data(tmp_path):
             )
         ],
     )
-    third = vectorstore.collection_state(client, s.qdrant)
+    third = collection_state(client, s.qdrant)
     assert len({first["fingerprint"], second["fingerprint"], third["fingerprint"]}) == 3
     assert third["points"] == 2
     vectorstore.close_clients()

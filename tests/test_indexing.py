@@ -8,9 +8,9 @@ import pytest
 
 from config.settings import load_settings
 from tasks.errors import NotReadyError
-from tasks.index import indexing
-from tasks.retrieve import vectorstore
-from tasks.retrieve.vectorstore import IndexMismatchError, open_client
+from tasks.index import indexing, store
+from tasks.index.store import IndexMismatchError
+from tasks.retrieve.vectorstore import open_client
 
 from .conftest import profile_overrides
 
@@ -43,7 +43,7 @@ def test_reindex_embeds_only_changed_documents(tmp_path, small_corpus):
     assert (changed["embedded"], changed["unchanged"], changed["deleted"]) == (1, 10, 1)
     client = open_client(settings.qdrant)
     assert client.count("t1").count == 11
-    assert vectorstore.stored_hashes(client, "t1")["d3"] == indexing.content_hash(
+    assert store.stored_hashes(client, "t1")["d3"] == indexing.content_hash(
         indexing.load_corpus(path)[3]
     )
 
@@ -51,11 +51,11 @@ def test_reindex_embeds_only_changed_documents(tmp_path, small_corpus):
 def test_collection_from_another_embedder_is_refused(tmp_path):
     settings = load_settings("demo", profile_overrides(tmp_path))
     client = open_client(settings.qdrant)
-    vectorstore.ensure_collection(client, "mixed", 384, "all-MiniLM-L6-v2")
+    store.ensure_collection(client, "mixed", 384, "all-MiniLM-L6-v2")
     with pytest.raises(IndexMismatchError, match="768-d"):
-        vectorstore.ensure_collection(client, "mixed", 768, "some/other-model")
+        store.ensure_collection(client, "mixed", 768, "some/other-model")
     with pytest.raises(IndexMismatchError, match="other-model"):
-        vectorstore.ensure_collection(client, "mixed", 384, "some/other-model")
+        store.ensure_collection(client, "mixed", 384, "some/other-model")
 
 
 def test_runs_refuse_a_stale_or_foreign_index(tmp_path, small_corpus):

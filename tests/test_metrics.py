@@ -25,7 +25,7 @@ from tasks.evaluate.metrics import (
     register_qrels,
     to_markdown,
 )
-from tasks.retrieve.pipeline import tie_break_order
+from tasks.rerank.batch import tie_break_order
 from tasks.types import InputError, Qrels
 
 TOL = 1e-9

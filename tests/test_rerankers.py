@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from typing import get_args
+
 import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from config.settings import RerankerSettings
+from config.settings import RerankBackend, RerankerSettings
 from tasks.index import lexical
 from tasks.rerank.base import flatten, scatter
-from tasks.rerank.registry import get_reranker
+from tasks.rerank.registry import BACKENDS, get_reranker
 from tasks.types import Hit
+
+from .conftest import REPO
 
 QUERIES = ["how do I export a notebook to pdf", "reset password with sso"]
 CANDIDATES = [
@@ -90,3 +96,25 @@ def test_bm25_fusion_prefers_the_lexical_match(tmp_path):
 def test_model_is_required_for_model_backends():
     with pytest.raises(ValueError, match="reranker.model is required"):
         RerankerSettings(backend="flag")
+
+
+def test_the_gpu_worker_imports_no_vector_store():
+    """The rerank stage starts from the retrieval stage's hits part: the GPU worker's import
+    chain (its flow, the task wrappers, the rerank batch) loads no Qdrant client."""
+    code = (
+        "import sys, tasks.rerank.batch, tasks.prefect_tasks, flows.rerank_gpu; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'qdrant_client'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_backend_table_describes_every_configurable_backend():
+    assert set(BACKENDS) == set(get_args(RerankBackend))
+    for name, info in BACKENDS.items():
+        # A model on a device is named by reranker.model; a hosted API bills, holds no device.
+        assert not info.on_device or info.takes_model, name
+        assert not (info.on_device and info.hosted), name

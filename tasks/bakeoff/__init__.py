@@ -30,7 +30,7 @@ from tasks.calls.calllog import CALLS_FILE
 from tasks.errors import InputError, SettingsError
 from tasks.evaluate import metrics
 from tasks.evaluate.compare import compare_runs
-from tasks.rerank.device import MODEL_BACKENDS
+from tasks.rerank.registry import BACKENDS, HOSTED_BACKENDS, MODEL_BACKENDS
 from tasks.runs import runstore, storage
 from tasks.runs.manifest import read_manifest
 from tasks.runs.storage import PathLike
@@ -43,8 +43,6 @@ TABLE_FILE = "table.json"
 PLOT_FILE = "quality_vs_cost.png"
 REPORT_FILE = "report.html"
 BASELINE = "none"
-# Backends billed per request by a hosted API (the other side of the break-even volume).
-HOSTED_BACKENDS = ("cohere",)
 DEFAULT_METRIC = "recall@5"
 DEFAULT_ALPHA = 0.05
 # A failure reason in the table is cut here (the full one is in the flow run's log).
@@ -77,7 +75,7 @@ def parse_spec(text: str) -> RerankerSpec:
             f"--reranker {text}: unknown backend '{backend}' (known: {', '.join(known)}); "
             "write backend or backend:model"
         )
-    if model and backend in ("none", "bm25"):
+    if model and not BACKENDS[backend].takes_model:
         raise SettingsError(f"--reranker {text}: backend '{backend}' takes no model")
     if not model and backend in MODEL_BACKENDS:
         raise SettingsError(

@@ -1,4 +1,5 @@
-"""Sentence embeddings for documents and queries (sentence-transformers)."""
+"""Sentence embeddings for documents and queries (sentence-transformers): the index step embeds
+documents, the retrieval stage queries, with the same model loaded once per process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from config.settings import DEFAULT_EMBEDDER, EmbedderSettings
+
+__all__ = ["embed_texts", "embedding_dim", "load_embedder", "resolve_model_path"]
 
 # Names that mean the packaged all-MiniLM-L6-v2, which loads offline.
 _PACKAGED_ALIASES = {DEFAULT_EMBEDDER, f"sentence-transformers/{DEFAULT_EMBEDDER}"}

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from config.settings import Settings
 from tasks.errors import SettingsError
+from tasks.rerank.registry import BACKENDS
 from tasks.runs import storage
 from tasks.types import InputError, Query
 
@@ -120,7 +121,7 @@ def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
     # Documented as unused by these backends: changing them must not recompute everything.
     if r.backend != "bm25":
         reranker.pop("bm25_weight")
-    if r.backend in ("none", "bm25"):
+    if not BACKENDS[r.backend].takes_model:
         reranker.pop("model")
         reranker.pop("max_length")
     if r.backend == "cohere":

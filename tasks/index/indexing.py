@@ -6,15 +6,16 @@ import hashlib
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
 from tasks import embed
 from tasks.errors import NotReadyError, SettingsError
-from tasks.index import lexical
+from tasks.index import lexical, store
+from tasks.index.side_index import BM25_DIR, MARKER, side_index_dir
 from tasks.inputs.loaders import dataset_hash, load_corpus
-from tasks.retrieve import vectorstore
+from tasks.retrieve.collection import require_collection
+from tasks.retrieve.vectorstore import open_client
 from tasks.types import Document
 
 log = logging.getLogger(__name__)
@@ -23,14 +24,6 @@ log = logging.getLogger(__name__)
 def content_hash(doc: Document, prefix: str = "") -> str:
     """What the vector depends on: the embedded text, document prefix included."""
     return hashlib.sha256((prefix + doc.full_text).encode("utf-8")).hexdigest()[:32]
-
-
-def side_index_dir(settings: Settings) -> Path | None:
-    """BM25 statistics built by `index`; None for an existing collection (no index step: the
-    bm25 reranker takes its statistics from each query's candidates)."""
-    if settings.qdrant.existing:
-        return None
-    return settings.index_dir / settings.qdrant.collection
 
 
 def plan(
@@ -45,10 +38,10 @@ def plan(
 
 def require_index(settings: Settings, corpus_hash: str) -> None:
     """Before a run: the collection exists, and was built whole from this corpus and embedder."""
-    vectorstore.require_collection(settings.qdrant)
+    require_collection(settings.qdrant)
     side = side_index_dir(settings)
     assert side is not None  # only collections rerankflow manages have an index record
-    marker = side / "index.json"
+    marker = side / MARKER
     built = json.loads(marker.read_text()) if marker.exists() else None
     fix = "run `rerankflow index` with the same profile first"
     if built is None:
@@ -73,7 +66,7 @@ def check_indexable(settings: Settings) -> None:
             "read-only and `rerankflow index` never writes to it; run `rerankflow run` on it "
             "directly (no index step), or index a corpus into another qdrant.collection"
         )
-    vectorstore.refuse_foreign(vectorstore.open_client(settings.qdrant), settings.qdrant.collection)
+    store.refuse_foreign(open_client(settings.qdrant), settings.qdrant.collection)
 
 
 def index_corpus(settings: Settings) -> dict[str, Any]:
@@ -85,20 +78,20 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     started = time.perf_counter()
     check_indexable(settings)  # first, before loading anything
     assert settings.dataset.corpus is not None  # required unless existing (settings check)
-    client = vectorstore.open_client(settings.qdrant)
+    client = open_client(settings.qdrant)
     name = settings.qdrant.collection
     docs = load_corpus(settings.dataset.corpus)
     corpus_hash = dataset_hash(settings.dataset.corpus)
     dim = embed.embedding_dim(settings.embedder)
-    created = vectorstore.ensure_collection(client, name, dim, settings.embedder.model)
-    stored = {} if created else vectorstore.stored_hashes(client, name)
+    created = store.ensure_collection(client, name, dim, settings.embedder.model)
+    stored = {} if created else store.stored_hashes(client, name)
     prefix = settings.embedder.document_prefix
     changed, removed = plan(docs, stored, prefix)
 
     embed_s = upsert_s = 0.0
     batch = settings.qdrant.upsert_batch_size
-    for part in vectorstore.chunks(len(changed), batch):
-        chunk = changed[part]
+    for start in range(0, len(changed), batch):
+        chunk = changed[start : start + batch]
         t0 = time.perf_counter()
         vectors = embed.embed_texts(
             [d.full_text for d in chunk],
@@ -106,18 +99,18 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
             prefix=settings.embedder.document_prefix,
         )
         t1 = time.perf_counter()
-        vectorstore.upsert(
+        store.upsert(
             client, name, [(d.doc_id, d.full_text, content_hash(d, prefix)) for d in chunk], vectors
         )
         embed_s += t1 - t0
         upsert_s += time.perf_counter() - t1
     if removed:
-        vectorstore.delete(client, name, removed)
+        store.delete(client, name, removed)
 
     side = side_index_dir(settings)
     assert side is not None
-    marker = side / "index.json"
-    bm25_dir = side / "bm25"
+    marker = side / MARKER
+    bm25_dir = side / BM25_DIR
     bm25_fresh = marker.exists() and json.loads(marker.read_text())["corpus_hash"] == corpus_hash
     t2 = time.perf_counter()
     if not bm25_fresh or not bm25_dir.exists():

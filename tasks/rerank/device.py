@@ -9,9 +9,7 @@ from contextlib import contextmanager, suppress
 
 from config.settings import RerankerSettings
 from tasks.calls.ratelimit import prefect_server_configured
-
-# Backends that hold a model on a device; the others score on the CPU in microseconds or remotely.
-MODEL_BACKENDS = ("cross-encoder", "flag")
+from tasks.rerank.registry import MODEL_BACKENDS
 
 
 def resolve_device(requested: str | None) -> str:

@@ -1,7 +1,7 @@
 """`flag`: FlagEmbedding rerankers (e.g. BAAI/bge-reranker-v2-m3), scored by `PairScorer`.
 
 FlagEmbedding loads the model and tokenizer (hub id or local directory); the scoring loop is
-ours (tasks/rerankers/pair_scoring.py): the same scores as `FlagReranker.compute_score`, faster
+ours (tasks/rerank/pair_scoring.py): the same scores as `FlagReranker.compute_score`, faster
 (benchmarks/rerank_throughput.py). On CUDA it runs in fp16 unless `reranker.dtype` says
 otherwise, pinned to one device, with batches sized from the device's free memory unless
 `reranker.batch_tokens` sets them.

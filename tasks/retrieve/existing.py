@@ -17,7 +17,9 @@ from qdrant_client import QdrantClient, models
 from config.settings import Settings
 from tasks.doctor import Check
 from tasks.errors import NotReadyError, SettingsError
-from tasks.retrieve import vectorstore
+from tasks.retrieve.collection import describe_vectors, require_collection, vector_configs
+from tasks.retrieve.search import MISSING, Layout, payload_value, query_filter
+from tasks.retrieve.vectorstore import open_client
 
 # Points whose payload is checked for the configured keys.
 PAYLOAD_SAMPLE = 16
@@ -27,7 +29,7 @@ _LOOKUP_CHUNK = 256
 
 def _client_or_none(settings: Settings) -> QdrantClient | None:
     q = settings.qdrant
-    client = vectorstore.open_client(q)
+    client = open_client(q)
     return client if client.collection_exists(q.collection) else None
 
 
@@ -39,7 +41,7 @@ def check_vector(settings: Settings) -> Check:
     client = _client_or_none(settings)
     if client is None:
         return Check("vector", "skip", f"no collection '{q.collection}'")
-    configs = vectorstore.vector_configs(client.get_collection(q.collection))
+    configs = vector_configs(client.get_collection(q.collection))
     name = q.vector or ""
     label = f"qdrant.vector={q.vector!r}" if q.vector else "the unnamed default vector"
     if name not in configs:
@@ -55,7 +57,7 @@ def check_vector(settings: Settings) -> Check:
             f"collection '{q.collection}' has no "
             f"{f'vector named {q.vector!r}' if q.vector else 'unnamed default vector'}"
             f" (qdrant.vector); its vectors: "
-            f"{vectorstore.describe_vectors(configs)}",
+            f"{describe_vectors(configs)}",
             fix,
         )
     have = configs[name].size
@@ -82,7 +84,7 @@ def check_filter(settings: Settings) -> Check:
     if not q.filter:
         return Check("filter", "ok", "none: every point is searched")
     try:
-        n = client.count(q.collection, count_filter=vectorstore.query_filter(q), exact=True).count
+        n = client.count(q.collection, count_filter=query_filter(q), exact=True).count
     except Exception as exc:  # the server's refusal is the finding
         return Check(
             "filter",
@@ -101,8 +103,8 @@ def check_filter(settings: Settings) -> Check:
 
 
 def _lacks(payload: dict | None, key: str, text: bool) -> bool:
-    value = vectorstore.payload_value(payload, key)
-    return value is vectorstore.MISSING or value is None or (text and not isinstance(value, str))
+    value = payload_value(payload, key)
+    return value is MISSING or value is None or (text and not isinstance(value, str))
 
 
 def check_payload(settings: Settings) -> Check:
@@ -114,7 +116,7 @@ def check_payload(settings: Settings) -> Check:
     try:
         points, _ = client.scroll(
             q.collection,
-            scroll_filter=vectorstore.query_filter(q),
+            scroll_filter=query_filter(q),
             limit=PAYLOAD_SAMPLE,
             with_payload=True,
             with_vectors=False,
@@ -123,7 +125,7 @@ def check_payload(settings: Settings) -> Check:
         return Check("payload", "skip", f"cannot sample ({type(exc).__name__}); see filter")
     if not points:
         return Check("payload", "skip", "no points to sample")
-    layout = vectorstore.Layout.of(q)
+    layout = Layout.of(q)
     wanted = [("qdrant.text_key", layout.text_key)]
     wanted += [("qdrant.id_key", layout.id_key)] if layout.id_key else []
     wanted += [("qdrant.group_key", layout.group_key)] if layout.group_key else []
@@ -173,7 +175,7 @@ def check_existing_collection(settings: Settings) -> None:
     q = settings.qdrant
     if not q.existing:
         return
-    vectorstore.require_collection(q)
+    require_collection(q)
     for check in (check_vector, check_filter, check_payload):
         found = check(settings)
         if found.status == "FAIL":
@@ -206,7 +208,7 @@ def _key_condition(key: str, ids: list[str]) -> models.Filter:
 def _values(value: object) -> Iterable[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
-    return [] if value is None or value is vectorstore.MISSING else [str(value)]
+    return [] if value is None or value is MISSING else [str(value)]
 
 
 def label_key(settings: Settings) -> str:
@@ -223,13 +225,13 @@ def ids_in_collection(settings: Settings, ids: Iterable[str]) -> set[str]:
     """Which of the label ids the collection holds, within qdrant.filter: by group_key, else
     id_key (filtered scrolls with MatchAny), else as point ids."""
     q = settings.qdrant
-    client = vectorstore.open_client(q)
-    user = vectorstore.query_filter(q)
+    client = open_client(q)
+    user = query_filter(q)
     key = q.group_key or q.id_key
     found: set[str] = set()
     remaining = sorted(set(ids))
-    for part in vectorstore.chunks(len(remaining), _LOOKUP_CHUNK):
-        chunk = remaining[part]
+    for start in range(0, len(remaining), _LOOKUP_CHUNK):
+        chunk = remaining[start : start + _LOOKUP_CHUNK]
         if key is None:
             point_ids = {pid: i for i in chunk if (pid := _as_point_id(i)) is not None}
             if not point_ids:
@@ -254,7 +256,7 @@ def ids_in_collection(settings: Settings, ids: Iterable[str]) -> set[str]:
                 with_payload=[key],
                 with_vectors=False,
             )
-            seen = {v for p in points for v in _values(vectorstore.payload_value(p.payload, key))}
+            seen = {v for p in points for v in _values(payload_value(p.payload, key))}
             new = seen & set(todo)
             if not new:
                 break

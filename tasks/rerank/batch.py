@@ -1,4 +1,9 @@
-"""One query batch through the pipeline: embed, retrieve top fetch_k, rerank, keep top_k."""
+"""The GPU worker's stage for one query batch: rerank the retrieved candidates, keep top_k,
+and lay out the batch's tables (candidates, reranked, failed, calls) and stats.
+
+It starts from the hits part the retrieval stage (tasks.retrieve.batch) wrote, so nothing here
+imports the vector store: the GPU worker runs without a Qdrant client (a test checks).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,10 @@ import numpy as np
 import pyarrow as pa
 
 from config.settings import Settings
-from tasks import embed
 from tasks.calls.calllog import calls_table
 from tasks.calls.journal import CallJournal
-from tasks.index.indexing import side_index_dir
+from tasks.index.side_index import side_index_dir
 from tasks.rerank.registry import get_reranker
-from tasks.retrieve import vectorstore
 from tasks.runs.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA, BatchTables
 from tasks.types import Hit, Query
 
@@ -24,7 +27,7 @@ def tie_break_order(scores: Sequence[float], doc_ids: Sequence[str]) -> list[int
     """Indices by score descending, then doc_id descending (trec_eval's order, so metrics agree).
 
     Scores are compared at float32 resolution, as trec_eval stores them (C float) and as
-    `tasks/sql/per_query.sql` ranks: scores closer than that tie and doc_id decides. The
+    `tasks/evaluate/sql/per_query.sql` ranks: scores closer than that tie and doc_id decides. The
     stored scores keep full precision.
     """
     with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as in C
@@ -68,20 +71,6 @@ def to_tables(
         pa.Table.from_pydict(cand, schema=CANDIDATES_SCHEMA),
         pa.Table.from_pydict(rer, schema=RERANKED_SCHEMA),
     )
-
-
-def retrieve(
-    settings: Settings, queries: Sequence[Query]
-) -> tuple[list[list[Hit]], dict[str, float]]:
-    """Embed the queries and pull their top fetch_k: the CPU worker's stage."""
-    t0 = time.perf_counter()
-    vectors = embed.embed_texts(
-        [q.text for q in queries], settings.embedder, prefix=settings.embedder.query_prefix
-    )
-    t1 = time.perf_counter()
-    client = vectorstore.open_client(settings.qdrant)
-    hits = vectorstore.search_batch(client, settings.qdrant, vectors, settings.run.fetch_k)
-    return [list(h) for h in hits], {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
 
 
 def rerank(
