@@ -95,6 +95,7 @@ def build_table(
     )
 
 
+# log_prints: the model libraries a flow runs may print; their lines belong in its log.
 @flow(name="bakeoff", log_prints=True)
 def bakeoff(
     profile: str = "demo",
@@ -194,5 +195,5 @@ def bakeoff(
         markdown=bo.format_markdown(table),
         description=f"bake-off {bakeoff_id}: {len(manifest['columns'])} rerankers",
     )
-    print(bo.format_table(table))
+    logger.info("%s", bo.format_table(table))
     return {"bakeoff_id": bakeoff_id, "bakeoff_dir": str(bakeoff_dir), "table": table}

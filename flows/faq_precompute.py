@@ -73,6 +73,7 @@ def _recompute(
     }
 
 
+# log_prints: the model libraries a flow runs may print; their lines belong in its log.
 @flow(name="faq-precompute", log_prints=True)
 def faq_precompute(
     profile: str = "demo",
@@ -157,10 +158,16 @@ def faq_precompute(
             ", ".join(failed[:10]),
             len(stale),
         )
-    print(
-        f"FAQ table {out / faq.DB_FILE}: {counts['total']} questions, {counts['rows']} rows; "
-        f"{counts['recomputed']} recomputed, {counts['carried_over']} carried over, "
-        f"{counts['dropped']} dropped, {counts['failed']} failed"
+    logger.info(
+        "FAQ table %s: %d questions, %d rows; %d recomputed, %d carried over, %d dropped, "
+        "%d failed",
+        out / faq.DB_FILE,
+        counts["total"],
+        counts["rows"],
+        counts["recomputed"],
+        counts["carried_over"],
+        counts["dropped"],
+        counts["failed"],
     )
     return {
         "run_id": run_id,

@@ -29,7 +29,7 @@ def _artifact(run_id: str, verdict: regression.Verdict, files: dict[str, UPath])
     return f"# Nightly regression: run {run_id} {status}\n\n{verdict.markdown()}\n\n{links}\n"
 
 
-@flow(name="nightly-regression", log_prints=True)
+@flow(name="nightly-regression")
 def nightly_regression(
     profile: str = "demo",
     overrides: dict[str, Any] | None = None,
@@ -72,7 +72,7 @@ def nightly_regression(
         markdown=_artifact(result["run_id"], verdict, files),
         description=f"run {result['run_id']} against {baseline.note}",
     )
-    print(verdict.text())
+    logger.info("%s", verdict.text())
 
     promoted = None
     if verdict.promotable and settings.regression.promote:

@@ -30,6 +30,7 @@ def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
     }
 
 
+# log_prints: the model libraries a flow runs may print; their lines belong in its log.
 @flow(name="rerank-batch", log_prints=True)
 def rerank_batch(
     profile: str = "demo",
@@ -144,7 +145,7 @@ def rerank_batch(
                 ]
             ),
         )
-        print(metrics.format_table(results))
+        logger.info("%s", metrics.format_table(results))
     write_manifest(manifest, run_dir)
     return {
         "run_id": run_id,

@@ -24,6 +24,7 @@ from tasks.runs import runstore, storage
 from tasks.runs.manifest import has_manifest, read_manifest
 
 
+# log_prints: the model libraries a flow runs may print; their lines belong in its log.
 @flow(name="rerank-gpu", log_prints=True)
 def rerank_gpu(
     run_dir: str, attempt: int = 1, storage_options: dict[str, Any] | None = None

@@ -97,9 +97,9 @@ def test_break_even_and_best():
         ("cohere", "none"): pair("none", "cohere", 0.23, 0.001),
         ("bge", "cohere"): pair("bge", "cohere", 0.04, 0.2),
     }
-    assert bo._best(means, pairs, 0.05) == ["bge", "cohere"]
+    assert bo.best_columns(means, pairs, 0.05) == ["bge", "cohere"]
     pairs[("bge", "cohere")] = pair("cohere", "bge", -0.04, 0.01)  # stored the other way round
-    assert bo._best(means, pairs, 0.05) == ["cohere"]
+    assert bo.best_columns(means, pairs, 0.05) == ["cohere"]
 
 
 def test_hits_dir_follows_the_manifest(tmp_path):

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 import flows  # noqa: F401 - installs the quiet record factory, as any worker does
 from flows import cli
+from flows.cli import doctor as doctor_command
 from tasks.errors import InputError, UserError
 
 
@@ -37,7 +38,7 @@ def test_a_bug_in_a_command_keeps_its_traceback(monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("hash")
 
-    monkeypatch.setattr(cli, "_settings", broken)
+    monkeypatch.setattr(doctor_command, "resolve_settings", broken)
     result = CliRunner().invoke(cli.app, ["doctor"])
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
 
@@ -46,7 +47,7 @@ def test_a_users_mistake_in_a_command_is_exit_2(monkeypatch):
     def refused(*args, **kwargs):
         raise UserError("qdrant.url: refused; check the address")
 
-    monkeypatch.setattr(cli, "_settings", refused)
+    monkeypatch.setattr(doctor_command, "resolve_settings", refused)
     result = CliRunner().invoke(cli.app, ["doctor"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == ["error: qdrant.url: refused; check the address"]

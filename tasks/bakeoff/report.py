@@ -2,7 +2,7 @@
 
 The plot is drawn as the run plots draw (Agg canvas, default style, no Software stamp, written
 atomically); the page inlines it, as the run report does, and shows the same rows as the
-terminal table (`tasks.bakeoff.table_rows`).
+terminal table (`tasks.bakeoff.render.table_rows`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from upath import UPath
 
-from tasks.bakeoff import notes, table_rows
+from tasks.bakeoff.render import notes, table_rows
 from tasks.report.plots import COLORS, _png_figure
 from tasks.runs import storage
 from tasks.runs.storage import PathLike
