@@ -323,7 +323,7 @@ def costs(
 
 def _run_dir(settings: Any, ref: str) -> UPath:
     """A run given by id under the runs root, or by its directory or URL."""
-    from tasks.runs import runstore, storage
+    from tasks.runs import layout, storage
     from tasks.runs.manifest import has_manifest
 
     if storage.is_url(ref):
@@ -331,7 +331,7 @@ def _run_dir(settings: Any, ref: str) -> UPath:
     path = storage.location(ref)
     if has_manifest(path):
         return path
-    return runstore.find_run(settings.run.runs_root, ref)
+    return layout.find_run(settings.run.runs_root, ref)
 
 
 def _labels_path(settings: Any, labels: Path | None, run_dir: UPath) -> Path:
@@ -431,14 +431,14 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
 
-    from tasks.evaluate import regression
     from tasks.report import plots, write_report
     from tasks.runs import storage
+    from tasks.runs.layout import REGRESSION_FILE, REPORT_FILE
 
     with _reported():
         settings = _settings(profile, _overrides(set_))
         run_dir = _run_dir(settings, run_ref)
-        verdict = run_dir / regression.REGRESSION_FILE
+        verdict = run_dir / REGRESSION_FILE
         markdown = storage.read_json(verdict)["markdown"] if verdict.exists() else None
         trend = plots.latest_runs(
             settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
@@ -446,9 +446,7 @@ def report(
         path = write_report(
             run_dir,
             _labels(settings, labels, run_dir),
-            storage.location(out, settings.run.storage_options)
-            if out
-            else run_dir / regression.REPORT_FILE,
+            storage.location(out, settings.run.storage_options) if out else run_dir / REPORT_FILE,
             markdown,
             trend_runs=trend or None,
         )

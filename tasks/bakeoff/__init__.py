@@ -26,12 +26,12 @@ from upath import UPath
 
 from config.settings import GROUP_METRIC_NAMES, METRIC_NAMES, RerankBackend, Settings
 from tasks import costs
-from tasks.calls.calllog import CALLS_FILE
 from tasks.errors import InputError, SettingsError
 from tasks.evaluate import metrics
 from tasks.evaluate.compare import compare_runs
 from tasks.rerank.device import MODEL_BACKENDS
-from tasks.runs import runstore, storage
+from tasks.runs import layout, storage
+from tasks.runs.layout import CALLS_FILE
 from tasks.runs.manifest import read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import Qrels
@@ -339,7 +339,7 @@ def build_table(
         columns.append(row)
         if col["status"] != "completed":
             continue
-        run_dir = runstore.find_run(runs_root, col["run_id"])
+        run_dir = layout.find_run(runs_root, col["run_id"])
         dirs[col["name"]] = run_dir
         results = _column_metrics(run_dir, qrels, labels_name)
         row.update(

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from tasks.runs.runstore import write_parquet
+from tasks.runs.storage import write_parquet
 from tasks.types import Hit
 
 CACHE_SCHEMA = pa.schema([("key", pa.string()), ("scores", pa.list_(pa.float64()))])

@@ -16,7 +16,8 @@ from tasks.calls.journal import CallJournal
 from tasks.index.indexing import side_index_dir
 from tasks.rerank.registry import get_reranker
 from tasks.retrieve import vectorstore
-from tasks.runs.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA, BatchTables
+from tasks.runs.layout import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
+from tasks.runs.runstore import BatchTables
 from tasks.types import Hit, Query
 
 
