@@ -24,7 +24,7 @@ from tasks import bakeoff as bo
 from tasks import prefect_tasks
 from tasks.bakeoff.report import plot_quality_vs_cost, write_report
 from tasks.errors import UserError, one_line
-from tasks.runs import runstore, storage
+from tasks.runs import layout, runstore, storage
 from tasks.runs.manifest import SharedRetrieval, write_manifest
 from tasks.runs.manifest import start_manifest as start_run_manifest
 from tasks.types import Qrels
@@ -34,12 +34,12 @@ def _column_run_dir(plan: BakeoffPlan, bakeoff_id: str, column: dict[str, Any], 
     """The column's run directory, created with its manifest the first time (attempts 0: its
     first rerank is the run's attempt 1)."""
     root = plan.settings.run.runs_root
-    found = sorted(storage.location(root).glob(f"run_date=*/run_id={column['run_id']}"), key=str)
-    if found:
-        return found[0]
+    found = layout.existing_run(root, column["run_id"])
+    if found is not None:
+        return found
     spec = bo.RerankerSpec(column["backend"], column["model"])
     settings = bo.column_settings(plan.settings, spec)
-    run_dir = runstore.new_run_dir(root, column["run_id"])
+    run_dir = layout.new_run_dir(root, column["run_id"])
     manifest = start_run_manifest(settings, column["run_id"], plan.inputs, n)
     manifest.attempts = 0
     manifest.bakeoff = {"bakeoff_id": bakeoff_id, "column": spec.name}
@@ -116,13 +116,13 @@ def bakeoff(
     settings = load_settings(profile, overrides)
     if resume_bakeoff_id is None:
         plan = check_bakeoff(settings, rerankers or [], metric, alpha)
-        bakeoff_id = runstore.new_run_id()
+        bakeoff_id = layout.new_run_id()
         bakeoff_dir = bo.bakeoff_dir(plan.settings.run.runs_root, bakeoff_id)
         manifest = bo.start_manifest(
             plan.settings,
             bakeoff_id,
             plan.specs,
-            [runstore.new_run_id() for _ in plan.specs],
+            [layout.new_run_id() for _ in plan.specs],
             plan.metric,
             plan.alpha,
             {

@@ -27,7 +27,7 @@ from tasks.rerank.registry import check_ready
 from tasks.retrieve import vectorstore
 from tasks.retrieve.collection import collection_state
 from tasks.retrieve.existing import check_existing_collection
-from tasks.runs import runstore, storage
+from tasks.runs import layout, runstore, storage
 from tasks.runs.manifest import complete_manifest, start_manifest, write_manifest
 from tasks.types import Query
 
@@ -102,7 +102,7 @@ def faq_precompute(
     # change there recomputes every question).
     data_hash = corpus_hash or f"collection:{collection['fingerprint']}"
     fingerprint = faq.inputs_fingerprint(settings, data_hash)
-    run_id = runstore.new_run_id()
+    run_id = layout.new_run_id()
 
     with faq.writer_lock(out):
         previous = faq.read_table(out)
@@ -120,12 +120,12 @@ def faq_precompute(
         failed: list[str] = []
         run_dir = None
         if plan.todo:
-            run_dir = runstore.new_run_dir(settings.run.runs_root, run_id)
+            run_dir = layout.new_run_dir(settings.run.runs_root, run_id)
             computed_at = _recompute(settings, run_dir, run_id, plan.todo, corpus_hash, collection)
             # The texts that were reranked, as retrieved (no corpus file needed).
             texts = runstore.hit_texts(run_dir)
             computed = faq.computed_rows(
-                storage.read_parquet(run_dir / "reranked.parquet"),
+                storage.read_parquet(run_dir / layout.RERANKED_FILE),
                 plan,
                 texts,
                 run_id,

@@ -20,6 +20,7 @@ from tasks import prefect_tasks, report
 from tasks.evaluate import regression
 from tasks.inputs.loaders import load_qrels
 from tasks.runs import storage
+from tasks.runs.layout import REGRESSION_FILE, REPORT_FILE
 from tasks.runs.manifest import RunManifest
 
 
@@ -57,13 +58,13 @@ def nightly_regression(
     pinned = baseline_run_id or settings.regression.baseline_run
     baseline = regression.resolve_baseline(runs_root, settings.profile, manifest, pinned)
     verdict = prefect_tasks.judge(baseline, run_dir, qrels, settings)
-    storage.write_json(verdict.to_dict(), run_dir / regression.REGRESSION_FILE)
+    storage.write_json(verdict.to_dict(), run_dir / REGRESSION_FILE)
 
     files = prefect_tasks.write_plots(run_dir, qrels, result["metrics"], settings)
     files["report"] = report.write_report(
         run_dir,
         qrels,
-        run_dir / regression.REPORT_FILE,
+        run_dir / REPORT_FILE,
         verdict.markdown(),
         trend_runs=None,  # the trend PNG is beside it; the report shows this run
     )

@@ -22,7 +22,7 @@ from tasks.inputs.batch import BatchInputs, load_inputs
 from tasks.inputs.loaders import dataset_hash, load_corpus, load_queries
 from tasks.rerank.registry import check_model, check_ready
 from tasks.retrieve.existing import check_existing_collection
-from tasks.runs import runstore, storage
+from tasks.runs import layout, storage
 from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
 
 
@@ -85,7 +85,7 @@ def check_resume(
     settings: Settings, overrides: dict[str, Any] | None, run_id: str
 ) -> tuple[Resumable, BatchInputs]:
     """The run to finish, with the settings it started with; refused when its inputs changed."""
-    run_dir = runstore.find_run(settings.run.runs_root, run_id)
+    run_dir = layout.find_run(settings.run.runs_root, run_id)
     manifest = read_manifest(run_dir)
     resumed = _started_with(settings, manifest.config, manifest_path(run_dir), "run")
     inputs = check_run(resumed)
@@ -113,7 +113,7 @@ def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInput
         )
     pinned = baseline_run_id or settings.regression.baseline_run
     if pinned:
-        runstore.find_run(settings.run.runs_root, pinned)
+        layout.find_run(settings.run.runs_root, pinned)
     return check_run(settings)
 
 

@@ -15,7 +15,7 @@ from tasks import costs, prefect_tasks
 from tasks.evaluate import metrics
 from tasks.retrieve import vectorstore
 from tasks.retrieve.collection import collection_state
-from tasks.runs import runstore, storage
+from tasks.runs import layout, runstore, storage
 from tasks.runs.manifest import complete_manifest, start_manifest, write_manifest
 
 
@@ -43,8 +43,8 @@ def rerank_batch(
     settings = load_settings(profile, overrides)
     if resume_run_id is None:
         inputs = check_run(settings)
-        run_id = runstore.new_run_id()
-        run_dir = runstore.new_run_dir(settings.run.runs_root, run_id)
+        run_id = layout.new_run_id()
+        run_dir = layout.new_run_dir(settings.run.runs_root, run_id)
         manifest = None
     else:
         resumed, inputs = check_resume(settings, overrides, resume_run_id)
@@ -109,7 +109,7 @@ def rerank_batch(
             run_id,
             len(failed),
             len(inputs.queries),
-            run_dir / runstore.FAILED_FILE,
+            run_dir / layout.FAILED_FILE,
             run_id,
         )
     t_eval = time.perf_counter()
@@ -131,7 +131,7 @@ def rerank_batch(
     )
     manifest.cost = costs.run_cost_summary(run_dir, settings.costs)
     if results is not None:
-        storage.write_json({"run": labels, **results}, run_dir / "metrics.json")
+        storage.write_json({"run": labels, **results}, run_dir / layout.METRICS_FILE)
         manifest.metrics_summary = metrics.headline(results, settings.run.top_k)
         create_table_artifact(
             key="rerank-metrics",

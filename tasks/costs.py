@@ -13,11 +13,11 @@ from typing import Any
 from upath import UPath
 
 from config.settings import CostSettings, Settings
-from tasks.calls.calllog import CALLS_FILE
 from tasks.errors import SettingsError
 from tasks.evaluate.metrics import render_sql, sql_string
 from tasks.rerank.registry import FREE_BACKENDS, MODEL_BACKENDS
 from tasks.runs import storage
+from tasks.runs.layout import CALLS_FILE, run_files
 from tasks.runs.storage import PathLike
 from tasks.types import InputError
 
@@ -48,13 +48,12 @@ def call_log_paths(runs_root: PathLike, run_ids: Sequence[str] = ()) -> list[UPa
     if run_ids:
         paths = []
         for run_id in run_ids:
-            pattern = f"run_date=*/run_id={run_id}/{CALLS_FILE}"
-            matches = sorted(runs_root.glob(pattern), key=str)
+            matches = run_files(runs_root, CALLS_FILE, run_id)
             if not matches:
                 raise InputError(f"{runs_root}: no call log for run '{run_id}' ({CALLS_FILE})")
             paths.extend(matches)
         return paths
-    paths = sorted(runs_root.glob(f"run_date=*/run_id=*/{CALLS_FILE}"), key=str)
+    paths = run_files(runs_root, CALLS_FILE)
     if not paths:
         raise InputError(f"{runs_root}: no runs with a call log ({CALLS_FILE}) found")
     return paths

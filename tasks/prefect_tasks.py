@@ -7,6 +7,7 @@ run, not here (a test checks that importing this module loads no qdrant_client).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from tasks.calls.journal import CallJournal
 from tasks.errors import UserError
 from tasks.evaluate import metrics, regression
 from tasks.rerank.batch import rerank
-from tasks.runs import runstore
+from tasks.runs import layout, runstore
 from tasks.types import Qrels, Query
 
 
@@ -69,7 +70,7 @@ def rerank_batch_part(
     run_id: str,
     batch: int,
     attempt: int,
-    retry_qids: list[str] | None = None,
+    retry_qids: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Rerank one retrieved batch (or, on resume, just its failed queries); parts land
     atomically, so a task retry or a resume is safe. Paid calls are journaled as they return,
@@ -77,7 +78,7 @@ def rerank_batch_part(
     queries, hits, seconds = runstore.read_hits(run_dir, batch, only=retry_qids)
     if retry_qids is not None:
         seconds = {}  # a retry does not retrieve again: its stats add rerank time only
-    journal = CallJournal(runstore.journal_dir(run_dir, batch), run_id, batch)
+    journal = CallJournal(layout.journal_dir(run_dir, batch), run_id, batch)
     tables, stats, fatal = rerank(settings, queries, hits, run_id, batch, seconds, journal)
     # When these rows were computed (the FAQ table's created_at for the batch's questions).
     stats.update(batch=batch, reranked_at=datetime.now(UTC).isoformat())

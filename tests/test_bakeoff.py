@@ -26,7 +26,7 @@ from tasks.errors import InputError, SettingsError
 from tasks.evaluate.compare import compare_runs
 from tasks.inputs.loaders import load_qrels, load_queries
 from tasks.retrieve import vectorstore
-from tasks.runs import runstore
+from tasks.runs import layout, runstore
 
 from .cohere_server import CohereTestServer
 from .conftest import REPO, SAMPLE, assert_metrics_close, profile_overrides
@@ -164,7 +164,7 @@ def test_bakeoff_equals_separate_runs_and_resumes_a_failed_column(
         hits_mtimes = [p.stat().st_mtime_ns for p in hits]
         runs = {}
         for c in table["columns"]:
-            run_dir = runstore.find_run(tmp_path / "runs", c["run_id"])
+            run_dir = layout.find_run(tmp_path / "runs", c["run_id"])
             runs[c["name"]] = run_dir
             assert not list((run_dir / "_parts").glob("*.hits.parquet"))
             manifest = json.loads((run_dir / "manifest.json").read_text())

@@ -27,7 +27,7 @@ from tasks.evaluate.compare import (
     paired_permutation_pvalue,
 )
 from tasks.evaluate.metrics import evaluate_run
-from tasks.runs.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
+from tasks.runs.layout import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
 from tasks.types import Qrels
 
 from .conftest import REPO

@@ -20,7 +20,7 @@ from flows.faq_precompute import faq_precompute
 from flows.index_corpus import index_corpus
 from tasks import faq
 from tasks.inputs.loaders import load_corpus, load_queries
-from tasks.runs.runstore import RERANKED_SCHEMA
+from tasks.runs.layout import RERANKED_SCHEMA
 from tasks.types import InputError, Query
 
 from .conftest import REPO, SAMPLE, profile_overrides

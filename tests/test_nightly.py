@@ -13,7 +13,7 @@ from flows.index_corpus import index_corpus
 from flows.nightly_regression import nightly_regression
 from tasks.evaluate import regression
 from tasks.inputs.loaders import load_qrels
-from tasks.runs import storage
+from tasks.runs import layout, storage
 
 from .conftest import SAMPLE, profile_overrides, read_artifact
 
@@ -62,7 +62,7 @@ def test_gate_passes_equal_runs_and_trips_on_a_planted_regression(
     # The same set on the same settings: equal quality, the gate passes and promotes.
     second = nightly_regression(profile="demo", overrides=overrides)
     assert second["passed"] and second["baseline"] == f"last passing run {first['run_id']}"
-    verdict = storage.read_json(Path(second["run_dir"]) / regression.REGRESSION_FILE)
+    verdict = storage.read_json(Path(second["run_dir"]) / layout.REGRESSION_FILE)
     quality = verdict["gates"][0]
     assert [c["metric"] for c in quality["checks"]] == ["recall@5", "ndcg@10", "recall@20"]
     assert all(c["delta"] == pytest.approx(0.0, abs=1e-12) for c in quality["checks"])
@@ -174,10 +174,10 @@ def test_one_differing_query_is_judged_not_crashed(indexed, tmp_path):
     assert second["passed"] and not second["promoted"]  # the user's value won
     assert regression.read_baseline(runs_root, "demo") is None
     run_dir = Path(second["run_dir"])
-    verdict = storage.read_json(run_dir / regression.REGRESSION_FILE)
+    verdict = storage.read_json(run_dir / layout.REGRESSION_FILE)
     entries = verdict["comparison"]["stages"]["reranked"]
     single = {k: e for k, e in entries.items() if e["wins"] + e["losses"] == 1}
     assert "recall@1" in single and "mrr@10" in single, entries  # the case that crashed
     assert all(e["p_value"] == 1.0 and e["wins"] == 1 for e in single.values())
     assert all(e["worst"] == [] or e["worst"][0]["qid"] == top for e in single.values())
-    assert "<html" in (run_dir / regression.REPORT_FILE).read_text()
+    assert "<html" in (run_dir / layout.REPORT_FILE).read_text()

@@ -15,7 +15,7 @@ from flows.nightly_regression import nightly_regression
 from flows.rerank_batch import rerank_batch
 from tasks import faq
 from tasks.evaluate import regression
-from tasks.runs import storage
+from tasks.runs import layout, storage
 
 from .conftest import SAMPLE, assert_metrics_close, profile_overrides
 
@@ -59,7 +59,7 @@ def test_nightly_on_s3_matches_a_run_on_disk(indexed, s3_runs, tmp_path):
     for name in ("recall_curves", "headroom", "trend"):
         assert storage.read_bytes(run_dir / f"{name}.png")[:8] == PNG_MAGIC
     assert "<html" in storage.read_text(run_dir / "report.html")
-    verdict = storage.read_json(run_dir / regression.REGRESSION_FILE)
+    verdict = storage.read_json(run_dir / layout.REGRESSION_FILE)
     assert verdict["passed"] and verdict["comparison"]["a"]["run_id"] == first["run_id"]
     # Per-batch parts (the stage hand-off) are on the store too, and nothing went to disk.
     assert list((run_dir / "_parts").glob("batch-*.hits.parquet"))

@@ -24,7 +24,7 @@ from PIL import Image
 
 from tasks.evaluate.metrics import evaluate_run, table_rows
 from tasks.report import plots, render_report, write_report
-from tasks.runs import runstore, storage
+from tasks.runs import layout, storage
 from tasks.types import Qrels
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -87,12 +87,12 @@ def make_run(
         for qid, docs in candidates.items()
         if qid not in failed
     }
-    run_dir = runstore.new_run_dir(runs_root, run_id, created_at)
+    run_dir = layout.new_run_dir(runs_root, run_id, created_at)
     storage.write_parquet(_candidates_table(candidates), run_dir / "candidates.parquet")
     storage.write_parquet(_reranked_table(candidates, reranked), run_dir / "reranked.parquet")
     storage.write_parquet(
-        pa.table({"qid": ["q00"], "reason": ["timeout"]}, schema=runstore.FAILED_SCHEMA),
-        run_dir / runstore.FAILED_FILE,
+        pa.table({"qid": ["q00"], "reason": ["timeout"]}, schema=layout.FAILED_SCHEMA),
+        run_dir / layout.FAILED_FILE,
     )
     manifest: dict[str, Any] = {
         "run_id": run_id,
@@ -121,9 +121,7 @@ def _candidates_table(candidates: dict[str, list[tuple[str, float]]]) -> pa.Tabl
         for qid, docs in candidates.items()
         for rank, (doc, score) in enumerate(sorted(docs, key=lambda x: -x[1]), start=1)
     ]
-    return pa.table(
-        [list(col) for col in zip(*rows, strict=True)], schema=runstore.CANDIDATES_SCHEMA
-    )
+    return pa.table([list(col) for col in zip(*rows, strict=True)], schema=layout.CANDIDATES_SCHEMA)
 
 
 def _reranked_table(
@@ -140,7 +138,7 @@ def _reranked_table(
         for qid, docs in reranked.items()
         for rank, (doc, score) in enumerate(docs, start=1)
     ]
-    return pa.table([list(col) for col in zip(*rows, strict=True)], schema=runstore.RERANKED_SCHEMA)
+    return pa.table([list(col) for col in zip(*rows, strict=True)], schema=layout.RERANKED_SCHEMA)
 
 
 @pytest.fixture()

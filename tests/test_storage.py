@@ -15,8 +15,8 @@ from config.settings import RunSettings, Settings, load_settings
 from flows.cli import app
 from tasks.errors import NotReadyError
 from tasks.evaluate import metrics
-from tasks.runs import runstore, storage
-from tasks.runs.runstore import CANDIDATES_SCHEMA, RERANKED_SCHEMA
+from tasks.runs import layout, storage
+from tasks.runs.layout import CANDIDATES_SCHEMA, RERANKED_SCHEMA
 
 from .conftest import assert_metrics_close
 
@@ -75,7 +75,7 @@ def test_duckdb_refuses_two_option_sets_for_one_scheme(s3_runs):
 def test_s3_round_trip_and_run_layout(s3_runs):
     url, options = s3_runs
     root = storage.location(url, options)
-    run_dir = runstore.new_run_dir(root, "20261201T000000-abcdef")
+    run_dir = layout.new_run_dir(root, "20261201T000000-abcdef")
     storage.write_json({"run_id": "20261201T000000-abcdef", "n": 1}, run_dir / "manifest.json")
     table = _table(100, 0)
     storage.write_parquet(table, run_dir / "candidates.parquet")
@@ -85,10 +85,10 @@ def test_s3_round_trip_and_run_layout(s3_runs):
     }
     assert storage.read_parquet(run_dir / "candidates.parquet").equals(table)
     assert storage.read_parquet(run_dir / "candidates.parquet", columns=["qid"]).num_columns == 1
-    found = runstore.find_run(root, "20261201T000000-abcdef")
+    found = layout.find_run(root, "20261201T000000-abcdef")
     assert str(found) == str(run_dir)
     with pytest.raises(FileNotFoundError, match="no run 'nope'"):
-        runstore.find_run(root, "nope")
+        layout.find_run(root, "nope")
     # Nothing but the two objects: no temporary names on an object store.
     keys = sorted(p.name for p in run_dir.iterdir())
     assert keys == ["candidates.parquet", "manifest.json"]
@@ -129,7 +129,7 @@ def test_readers_see_the_old_file_or_the_new_never_a_mix(where, s3_runs, tmp_pat
 
 
 def test_a_failed_write_keeps_the_previous_object(s3_runs):
-    """The file is serialized in memory first: a write that fails uploads nothing."""
+    """The file is written to a temporary first: a write that fails uploads nothing."""
     url, options = s3_runs
     path = storage.location(url, options) / "candidates.parquet"
     table = _table(10, 0)
@@ -137,6 +137,63 @@ def test_a_failed_write_keeps_the_previous_object(s3_runs):
     with pytest.raises((TypeError, AttributeError)):
         storage.write_parquet({"qid": ["not a table"]}, path)  # type: ignore[arg-type]
     assert storage.read_parquet(path).equals(table)
+
+
+def _race(write, contents: list) -> None:
+    """Run one writer per content at once (released together); re-raise a writer's error."""
+    barrier = threading.Barrier(len(contents))
+    errors: list[BaseException] = []
+
+    def run(content) -> None:
+        try:
+            barrier.wait()
+            write(content)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in contents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors[:1]
+
+
+def test_concurrent_writers_of_one_file_both_succeed(tmp_path):
+    """Each writer has its own temporary: the file ends whole, one writer's content."""
+    path = tmp_path / "index.json"
+    contents = [bytes([i]) * 4_000_000 for i in (1, 2)]
+    for _ in range(5):
+        _race(lambda data: storage.write_bytes(path, data), contents)
+        assert path.read_bytes() in contents
+    assert [p.name for p in tmp_path.iterdir()] == ["index.json"]  # no temporary left
+
+
+def test_concurrent_writers_of_one_directory_both_succeed(tmp_path):
+    """A directory (bm25s' save) swaps in whole too, whichever writer lands last."""
+    target = tmp_path / "bm25"
+
+    def write(tag: str) -> None:
+        with storage.atomic_path(target) as tmp:
+            tmp.mkdir()
+            for i in range(50):
+                (tmp / f"{i}.txt").write_text(tag)
+
+    for _ in range(5):
+        _race(write, ["a", "b"])
+        texts = {p.read_text() for p in target.iterdir()}
+        assert len(list(target.iterdir())) == 50 and texts in ({"a"}, {"b"})
+    assert [p.name for p in tmp_path.iterdir()] == ["bm25"]
+
+
+def test_a_failed_block_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "marker.json"
+    storage.write_json({"v": 1}, path)
+    with pytest.raises(RuntimeError), storage.atomic_path(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("writer died")
+    assert storage.read_json(path) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["marker.json"]
 
 
 def _random_run(run_dir, seed: int) -> dict:

@@ -95,14 +95,13 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
 
-    from tasks.evaluate import regression
     from tasks.report import plots, write_report
-    from tasks.runs import storage
+    from tasks.runs import layout, storage
 
     with reported():
         settings = resolve_settings(profile, collect_overrides(set_))
         path = run_dir(settings, run_ref)
-        verdict = path / regression.REGRESSION_FILE
+        verdict = path / layout.REGRESSION_FILE
         markdown = storage.read_json(verdict)["markdown"] if verdict.exists() else None
         trend = plots.latest_runs(
             settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
@@ -112,7 +111,7 @@ def report(
             load_labels(settings, labels, path),
             storage.location(out, settings.run.storage_options)
             if out
-            else path / regression.REPORT_FILE,
+            else path / layout.REPORT_FILE,
             markdown,
             trend_runs=trend or None,
         )

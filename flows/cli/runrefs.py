@@ -10,7 +10,7 @@ from upath import UPath
 
 def run_dir(settings: Any, ref: str) -> UPath:
     """A run given by id under the runs root, or by its directory or URL."""
-    from tasks.runs import runstore, storage
+    from tasks.runs import layout, storage
     from tasks.runs.manifest import has_manifest
 
     if storage.is_url(ref):
@@ -18,7 +18,7 @@ def run_dir(settings: Any, ref: str) -> UPath:
     path = storage.location(ref)
     if has_manifest(path):
         return path
-    return runstore.find_run(settings.run.runs_root, ref)
+    return layout.find_run(settings.run.runs_root, ref)
 
 
 def labels_path(settings: Any, labels: Path | None, run: UPath) -> Path:

@@ -9,9 +9,9 @@ from upath import UPath
 
 from config.settings import Settings
 from tasks import costs
-from tasks.calls.calllog import CALLS_FILE
 from tasks.evaluate import metrics
 from tasks.runs import storage
+from tasks.runs.layout import CALLS_FILE
 from tasks.runs.manifest import read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import Qrels

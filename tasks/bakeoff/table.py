@@ -14,7 +14,7 @@ from tasks.bakeoff.specs import BASELINE
 from tasks.evaluate import metrics
 from tasks.evaluate.compare import compare_runs
 from tasks.rerank.registry import HOSTED_BACKENDS, MODEL_BACKENDS
-from tasks.runs import runstore
+from tasks.runs import layout
 from tasks.runs.storage import PathLike
 from tasks.types import Qrels
 
@@ -105,7 +105,7 @@ def build_table(
         columns.append(row)
         if col["status"] != "completed":
             continue
-        run_dir = runstore.find_run(runs_root, col["run_id"])
+        run_dir = layout.find_run(runs_root, col["run_id"])
         dirs[col["name"]] = run_dir
         results = column_metrics(run_dir, qrels, labels_name)
         row.update(

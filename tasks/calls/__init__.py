@@ -9,7 +9,7 @@ key_gate       a refused API key costs one request, not one per thread
 cohere_client  Cohere under one key, for any endpoint: key, client, budget, retries, billing
 """
 
-from tasks.calls.calllog import CALLS_FILE, CALLS_SCHEMA, calls_table, unique_calls
+from tasks.calls.calllog import CALLS_SCHEMA, calls_table, unique_calls
 from tasks.calls.cohere_client import (
     CohereAccess,
     CohereAuthError,
@@ -27,7 +27,6 @@ from tasks.calls.ratelimit import (
 )
 
 __all__ = [
-    "CALLS_FILE",
     "CALLS_SCHEMA",
     "CallJournal",
     "CohereAccess",

@@ -9,8 +9,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-CALLS_FILE = "calls.parquet"
-
 CALLS_SCHEMA = pa.schema(
     [
         ("run_id", pa.string()),

@@ -27,16 +27,13 @@ from upath import UPath
 from config.settings import ALL_METRIC_NAMES, GROUP_METRIC_NAMES, GateMode, GateRule, Stage
 from tasks.errors import SettingsError
 from tasks.evaluate.metrics import (
-    CANDIDATES_FILE,
     DEFAULT_KS,
     NDCG_EPS,
-    RERANKED_FILE,
     check_ks,
     check_label_ids,
     check_run_file,
     check_unit_columns,
     describe_unit,
-    failed_qids,
     per_query_sql,
     read_parquet_sql,
     register_qrels,
@@ -46,7 +43,9 @@ from tasks.evaluate.metrics import (
     unit_of,
 )
 from tasks.runs import storage
-from tasks.runs.manifest import MANIFEST_FILE, RunManifest, has_manifest, read_manifest
+from tasks.runs.layout import CANDIDATES_FILE, MANIFEST_FILE, RERANKED_FILE, run_id_of
+from tasks.runs.manifest import RunManifest, has_manifest, read_manifest
+from tasks.runs.runstore import failed_qids
 from tasks.runs.storage import PathLike
 from tasks.types import InputError, Qrels
 
@@ -209,7 +208,7 @@ def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> _Ru
         raise InputError(
             f"{run_dir}: run {label}: no rows to compare and no config.run in manifest"
         )
-    run_id = manifest.run_id if manifest else run_dir.name.removeprefix("run_id=")
+    run_id = manifest.run_id if manifest else run_id_of(run_dir)
     return _Run(
         label=label,
         path=run_dir,
@@ -219,7 +218,7 @@ def _load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> _Ru
         top_k=top_k,
         ks=manifest.ks if manifest else (),
         qids=_distinct_qids(con, candidates),
-        failed=frozenset(failed_qids(run_dir)),
+        failed=failed_qids(run_dir),
         group_key=group_key,
     )
 

@@ -35,13 +35,12 @@ import pyarrow as pa
 from config.settings import ALL_METRIC_NAMES
 from config.settings import METRIC_NAMES as METRIC_NAMES  # re-exported: the ranking metrics
 from tasks.runs import storage
-from tasks.runs.runstore import FAILED_FILE
+from tasks.runs.layout import CANDIDATES_FILE, RERANKED_FILE, run_id_of
+from tasks.runs.runstore import failed_qids
 from tasks.runs.storage import PathLike
 from tasks.types import InputError, Qrels
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
-CANDIDATES_FILE = "candidates.parquet"
-RERANKED_FILE = "reranked.parquet"
 # Per-query ndcg differences below this are float noise from summation order, not a change.
 NDCG_EPS = 1e-9
 # Ids quoted in a message about labels that match nothing.
@@ -299,14 +298,6 @@ def check_run_file(con: duckdb.DuckDBPyConnection, path: PathLike, columns: Sequ
             raise InputError(f"{path}: field {column!r}: missing column")
 
 
-def failed_qids(run_dir: PathLike) -> set[str]:
-    """Queries whose rerank failed (the run's failed.parquet; none when it has none)."""
-    path = storage.location(run_dir) / FAILED_FILE
-    if not path.is_file():
-        return set()
-    return set(storage.read_parquet(path, columns=["qid"]).column("qid").to_pylist())
-
-
 def evaluate_run(
     run_dir: PathLike,
     qrels: Qrels,
@@ -355,7 +346,7 @@ def evaluate_run(
             con,
             retrieval_rel,  # the candidates hold every id the reranked file does
             labels_name=labels_name or "labels",
-            run_name=run_dir.name.removeprefix("run_id="),
+            run_name=run_id_of(run_dir),
             group_key=group_key,
             refuse_unmatched=refuse_unmatched,
         )

@@ -26,19 +26,13 @@ from tasks.evaluate.compare import (
 )
 from tasks.evaluate.metrics import describe_unit, unit_of
 from tasks.report import plots
-from tasks.runs import runstore, storage
+from tasks.runs import layout, storage
+from tasks.runs.layout import PLOT_FILES
 from tasks.runs.manifest import RunManifest, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import Qrels
 
 BASELINES_DIR = "baselines"
-REGRESSION_FILE = "regression.json"
-REPORT_FILE = "report.html"
-PLOT_FILES = {
-    "recall_curves": "recall_curves.png",
-    "headroom": "headroom.png",
-    "trend": "trend.png",
-}
 
 
 class RegressionDetected(UserError, RuntimeError):
@@ -89,7 +83,7 @@ def resolve_baseline(
 ) -> Baseline:
     """The run to compare with: a pinned id (must exist), else the profile's pointer."""
     if pinned:
-        return Baseline(runstore.find_run(runs_root, pinned), f"pinned run {pinned}")
+        return Baseline(layout.find_run(runs_root, pinned), f"pinned run {pinned}")
     pointer = read_baseline(runs_root, profile)
     if pointer is None:
         return Baseline(None, f"no baseline yet for profile '{profile}'")
@@ -109,7 +103,7 @@ def resolve_baseline(
             "no comparison until a run in this unit passes (or pin one)",
         )
     try:
-        run_dir = runstore.find_run(runs_root, pointer["run_id"])
+        run_dir = layout.find_run(runs_root, pointer["run_id"])
     except FileNotFoundError:
         return Baseline(None, f"baseline run {pointer['run_id']} is gone from {runs_root}")
     return Baseline(run_dir, f"last passing run {pointer['run_id']}")

@@ -27,7 +27,7 @@ def computed_rows(
     model: str,
     computed_at: Mapping[str, datetime],
 ) -> pa.Table:
-    """A run's reranked rows (tasks.runs.runstore.RERANKED_SCHEMA) as serving rows."""
+    """A run's reranked rows (tasks.runs.layout.RERANKED_SCHEMA) as serving rows."""
     qids = reranked.column("qid").to_pylist()
     doc_ids = reranked.column("doc_id").to_pylist()
     missing = sorted({d for d in doc_ids if d not in texts})

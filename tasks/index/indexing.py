@@ -16,6 +16,7 @@ from tasks.index.side_index import BM25_DIR, MARKER, side_index_dir
 from tasks.inputs.loaders import dataset_hash, load_corpus
 from tasks.retrieve.collection import require_collection
 from tasks.retrieve.vectorstore import open_client
+from tasks.runs import storage
 from tasks.types import Document
 
 log = logging.getLogger(__name__)
@@ -118,18 +119,15 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
         lexical.build([d.doc_id for d in docs], [d.full_text for d in docs], bm25_dir)
     bm25_s = time.perf_counter() - t2
     # Written last: its presence says the collection and BM25 match this corpus, whole.
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(
-            {
-                "corpus_hash": corpus_hash,
-                "documents": len(docs),
-                "embedder": settings.embedder.model,
-                "document_prefix": prefix,
-            }
-        )
+    storage.write_json(
+        {
+            "corpus_hash": corpus_hash,
+            "documents": len(docs),
+            "embedder": settings.embedder.model,
+            "document_prefix": prefix,
+        },
+        marker,
     )
-    tmp.replace(marker)
 
     report = {
         "collection": name,

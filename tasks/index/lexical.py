@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tasks.runs import storage
+
 _DOC_IDS = "doc_ids.json"
 
 
@@ -37,27 +39,10 @@ def build(doc_ids: Sequence[str], texts: Sequence[str], out_dir: Path) -> None:
         bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False),
         show_progress=False,
     )
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    if tmp.exists():
-        _rmtree(tmp)
-    retriever.save(str(tmp), show_progress=False)
-    (tmp / _DOC_IDS).write_text(json.dumps(list(doc_ids)), encoding="utf-8")
-    if out_dir.exists():
-        old = out_dir.with_name(out_dir.name + ".old")
-        if old.exists():  # left by a crash between the two renames
-            _rmtree(old)
-        out_dir.rename(old)
-        tmp.rename(out_dir)
-        _rmtree(old)
-    else:
-        tmp.rename(out_dir)
+    with storage.atomic_path(out_dir) as tmp:
+        retriever.save(str(tmp), show_progress=False)
+        (tmp / _DOC_IDS).write_text(json.dumps(list(doc_ids)), encoding="utf-8")
     load.cache_clear()
-
-
-def _rmtree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path)
 
 
 class LexicalIndex:

@@ -29,21 +29,25 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from upath import UPath
 
 from tasks.evaluate.metrics import (
-    CANDIDATES_FILE,
-    RERANKED_FILE,
     check_run_file,
     check_unit_columns,
-    failed_qids,
     ranking_metrics,
     register_qrels,
     run_relation,
 )
 from tasks.runs import storage
-from tasks.runs.manifest import MANIFEST_FILE, RunManifest, manifest_path, read_manifest
+from tasks.runs.layout import (
+    CANDIDATES_FILE,
+    MANIFEST_FILE,
+    METRICS_FILE,
+    RERANKED_FILE,
+    run_files,
+)
+from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
+from tasks.runs.runstore import failed_qids
 from tasks.runs.storage import PathLike
 from tasks.types import InputError, Qrels
 
-METRICS_FILE = "metrics.json"
 STAGES: tuple[str, ...] = ("retrieval", "reranked")
 DPI = 100
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
@@ -247,7 +251,7 @@ def latest_runs(runs_root: PathLike, n: int, profile: str | None = None) -> list
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     found: list[tuple[datetime, str, UPath]] = []
-    for path in storage.location(runs_root).glob(f"run_date=*/run_id=*/{MANIFEST_FILE}"):
+    for path in run_files(runs_root, MANIFEST_FILE):
         manifest = read_manifest(path.parent)
         if manifest.status != "completed" or manifest.kind == "faq":
             continue

@@ -19,7 +19,8 @@ from tasks.calls.calllog import calls_table
 from tasks.calls.journal import CallJournal
 from tasks.index.side_index import side_index_dir
 from tasks.rerank.registry import get_reranker
-from tasks.runs.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA, BatchTables
+from tasks.runs.layout import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
+from tasks.runs.runstore import BatchTables
 from tasks.types import Hit, Query
 
 

@@ -1,1 +1,133 @@
-"""TODO"""
+"""A run on disk or in an object store: where its files live and how they are written.
+
+- `storage`: local paths and fsspec URLs as one path type; atomic writes, whole-file reads.
+- `layout`: the run directory (names, schemas, run ids, finding runs, batch part names).
+- `manifest`: what a run records about itself (`manifest.json`), typed.
+- `runstore`: a run's batch parts: the retrieval hand-off, reranked parts, retries, failed
+  queries, and the merge into the run's files.
+
+The package re-exports the first three. `runstore` is imported by its module path: it builds
+on tasks.calls, which builds on `storage`, so importing it here would make a cycle. And
+config.settings imports `storage`: nothing here may import config at import time.
+"""
+
+from tasks.runs.layout import (
+    CALLS_FILE,
+    CANDIDATES_FILE,
+    CANDIDATES_SCHEMA,
+    FAILED_FILE,
+    FAILED_SCHEMA,
+    HITS_SCHEMA,
+    MANIFEST_FILE,
+    METRICS_FILE,
+    PARTS,
+    PLOT_FILES,
+    REGRESSION_FILE,
+    REPORT_FILE,
+    RERANKED_FILE,
+    RERANKED_SCHEMA,
+    calls_part_path,
+    calls_parts,
+    existing_run,
+    find_run,
+    hits_parts,
+    journal_dir,
+    journal_files,
+    new_run_dir,
+    new_run_id,
+    part_path,
+    run_files,
+    run_id_of,
+    runs_root_of,
+)
+from tasks.runs.manifest import (
+    Hashes,
+    RunManifest,
+    RunStatus,
+    SharedRetrieval,
+    complete_manifest,
+    has_manifest,
+    manifest_path,
+    read_manifest,
+    start_manifest,
+    write_manifest,
+)
+from tasks.runs.storage import (
+    PathLike,
+    absolute,
+    atomic_path,
+    connect_duckdb,
+    is_local,
+    is_url,
+    location,
+    read_bytes,
+    read_json,
+    read_parquet,
+    read_text,
+    sql_path,
+    uri,
+    write_bytes,
+    write_json,
+    write_parquet,
+    write_text,
+)
+
+__all__ = [
+    # storage
+    "PathLike",
+    "absolute",
+    "atomic_path",
+    "connect_duckdb",
+    "is_local",
+    "is_url",
+    "location",
+    "read_bytes",
+    "read_json",
+    "read_parquet",
+    "read_text",
+    "sql_path",
+    "uri",
+    "write_bytes",
+    "write_json",
+    "write_parquet",
+    "write_text",
+    # layout
+    "CALLS_FILE",
+    "CANDIDATES_FILE",
+    "CANDIDATES_SCHEMA",
+    "FAILED_FILE",
+    "FAILED_SCHEMA",
+    "HITS_SCHEMA",
+    "MANIFEST_FILE",
+    "METRICS_FILE",
+    "PARTS",
+    "PLOT_FILES",
+    "REGRESSION_FILE",
+    "REPORT_FILE",
+    "RERANKED_FILE",
+    "RERANKED_SCHEMA",
+    "calls_part_path",
+    "calls_parts",
+    "existing_run",
+    "find_run",
+    "hits_parts",
+    "journal_dir",
+    "journal_files",
+    "new_run_dir",
+    "new_run_id",
+    "part_path",
+    "run_files",
+    "run_id_of",
+    "runs_root_of",
+    # manifest
+    "Hashes",
+    "RunManifest",
+    "RunStatus",
+    "SharedRetrieval",
+    "complete_manifest",
+    "has_manifest",
+    "manifest_path",
+    "read_manifest",
+    "start_manifest",
+    "write_manifest",
+]

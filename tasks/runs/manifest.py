@@ -13,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tasks.errors import InputError
 from tasks.runs import storage
+from tasks.runs.layout import MANIFEST_FILE
 from tasks.runs.storage import PathLike
-
-MANIFEST_FILE = "manifest.json"
 
 RunStatus = Literal["running", "completed", "failed"]
 
@@ -163,7 +162,7 @@ def write_manifest(manifest: RunManifest, run_dir: PathLike) -> None:
     storage.write_json(manifest.model_dump(mode="json", exclude_none=True), manifest_path(run_dir))
 
 
-def package_versions() -> dict[str, str]:
+def _package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:
@@ -192,7 +191,7 @@ def start_manifest(
         config=settings.model_dump(mode="json"),
         backend=settings.reranker.backend,
         models={"embedder": settings.embedder.model, "reranker": settings.reranker.model},
-        packages=package_versions(),
+        packages=_package_versions(),
         hashes=Hashes(
             corpus=inputs.corpus_hash,
             query_set=inputs.query_set_hash,
@@ -204,7 +203,7 @@ def start_manifest(
     )
 
 
-def sum_stage_seconds(batch_stats: list[dict[str, Any]]) -> dict[str, float]:
+def _sum_stage_seconds(batch_stats: list[dict[str, Any]]) -> dict[str, float]:
     totals: dict[str, float] = {}
     for stats in batch_stats:
         for stage, seconds in stats["seconds"].items():
@@ -231,4 +230,4 @@ def complete_manifest(
             for key in ("failed_queries", "cache_hits", "cache_misses")
         },
     }
-    manifest.seconds = {"stages": sum_stage_seconds(batch_stats), **seconds}
+    manifest.seconds = {"stages": _sum_stage_seconds(batch_stats), **seconds}

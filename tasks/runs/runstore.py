@@ -1,20 +1,34 @@
-"""The run directory: Hive-partitioned layout, per-batch parts, atomic writes, resume."""
+"""A run's batch parts: the retrieval hand-off (hits), each batch's reranked parts and their
+retries, the failed queries, and the merge into the run's files. Where each file lives is
+`tasks.runs.layout`'s; every write is atomic (`tasks.runs.storage`), so a resume is safe."""
 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from upath import UPath
 
-from tasks.calls.calllog import CALLS_FILE, unique_calls
+from tasks.calls.calllog import unique_calls
 from tasks.calls.journal import journal_calls
+from tasks.runs.layout import (
+    CALLS_FILE,
+    CANDIDATES_SCHEMA,
+    FAILED_FILE,
+    FAILED_SCHEMA,
+    HITS_SCHEMA,
+    RERANKED_SCHEMA,
+    calls_part_path,
+    calls_parts,
+    hits_parts,
+    journal_files,
+    part_path,
+    runs_root_of,
+)
 from tasks.runs.manifest import has_manifest, read_manifest
 from tasks.runs.storage import (
     PathLike,
@@ -26,48 +40,8 @@ from tasks.runs.storage import (
 )
 from tasks.types import Hit, Query
 
-PARTS = "_parts"
-
-CANDIDATES_SCHEMA = pa.schema(
-    [
-        ("qid", pa.string()),
-        ("retrieval_rank", pa.int32()),
-        ("doc_id", pa.string()),
-        ("retrieval_score", pa.float64()),
-        # The source document a chunk belongs to (qdrant.group_key); null without one.
-        ("group_id", pa.string()),
-    ]
-)
-RERANKED_SCHEMA = pa.schema(
-    [
-        ("qid", pa.string()),
-        ("rank", pa.int32()),
-        ("doc_id", pa.string()),
-        ("rerank_score", pa.float64()),
-        ("retrieval_rank", pa.int32()),
-        ("retrieval_score", pa.float64()),
-        ("group_id", pa.string()),
-    ]
-)
-
-# The hand-off between the retrieval stage (CPU worker) and the rerank stage (GPU worker): each
-# query's candidates with their text, in retrieval order, so the reranker needs no corpus or
-# vector store. Retrieval timings ride along in the file's metadata.
-HITS_SCHEMA = pa.schema(
-    [
-        ("qid", pa.string()),
-        ("query", pa.string()),
-        ("doc_id", pa.string()),
-        ("text", pa.string()),
-        ("retrieval_score", pa.float64()),
-        ("group_id", pa.string()),
-    ]
-)
+# Where a hits part keeps its retrieval timings (the file's key-value metadata).
 _SECONDS_KEY = b"rerankflow.seconds"
-
-# Queries whose rerank failed after retries: in candidates, absent from reranked.
-FAILED_SCHEMA = pa.schema([("qid", pa.string()), ("reason", pa.string())])
-FAILED_FILE = "failed.parquet"
 
 
 @dataclass(frozen=True)
@@ -76,40 +50,6 @@ class BatchTables:
     reranked: pa.Table
     failed: pa.Table
     calls: pa.Table
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-
-
-def new_run_dir(runs_root: UPath, run_id: str, now: datetime | None = None) -> UPath:
-    now = now or datetime.now(UTC)
-    return location(runs_root) / f"run_date={now:%Y-%m-%d}" / f"run_id={run_id}"
-
-
-def find_run(runs_root: UPath, run_id: str) -> UPath:
-    matches = sorted(location(runs_root).glob(f"run_date=*/run_id={run_id}"), key=str)
-    if not matches:
-        raise FileNotFoundError(f"no run '{run_id}' under {runs_root}")
-    return matches[0]
-
-
-def part_path(run_dir: PathLike, batch: int, kind: str) -> UPath:
-    suffix = "json" if kind == "stats" else "parquet"
-    return location(run_dir) / PARTS / f"batch-{batch:05d}.{kind}.{suffix}"
-
-
-def calls_part_path(run_dir: PathLike, batch: int, attempt: int) -> UPath:
-    # A new file each time (a task retry within one attempt too): calls that were made stay
-    # on record; the merge keeps each call once by its call_id.
-    token = secrets.token_hex(3)
-    return location(run_dir) / PARTS / f"batch-{batch:05d}.calls.a{attempt:03d}-{token}.parquet"
-
-
-def journal_dir(run_dir: PathLike, batch: int) -> UPath:
-    """Where the batch's paid calls are journaled as they happen (tasks.calls.journal)."""
-    return location(run_dir) / PARTS / "journal" / f"batch-{batch:05d}"
 
 
 def write_hits(
@@ -138,7 +78,7 @@ def hits_dir(run_dir: PathLike) -> UPath:
     """Where the run's hits parts live: its own directory, or the retrieval it shares."""
     run_dir = location(run_dir)
     shared = read_manifest(run_dir).shared_retrieval if has_manifest(run_dir) else None
-    return run_dir.parent.parent / shared.dir if shared else run_dir
+    return runs_root_of(run_dir) / shared.dir if shared else run_dir
 
 
 def hits_done(run_dir: PathLike, batch: int) -> bool:
@@ -171,7 +111,7 @@ def read_hits(
 def hit_texts(run_dir: PathLike) -> dict[str, str]:
     """doc_id -> text of every candidate the run retrieved, from its hits parts."""
     texts: dict[str, str] = {}
-    for path in sorted((location(run_dir) / PARTS).glob("batch-*.hits.parquet"), key=str):
+    for path in hits_parts(run_dir):
         table = read_parquet(path).select(["doc_id", "text"])
         for doc_id, text in zip(
             table.column("doc_id").to_pylist(), table.column("text").to_pylist(), strict=True
@@ -184,11 +124,6 @@ def hit_texts(run_dir: PathLike) -> dict[str, str]:
 def batch_done(run_dir: PathLike, batch: int) -> bool:
     # The reranked part is written last, so its presence means the whole batch landed.
     return part_path(run_dir, batch, "reranked").exists()
-
-
-def failed_qids(run_dir: PathLike, batch: int) -> list[str]:
-    path = part_path(run_dir, batch, "failed")
-    return read_parquet(path).column("qid").to_pylist() if path.exists() else []
 
 
 def write_batch(
@@ -245,12 +180,21 @@ def write_retry(
     write_parquet(tables.failed, part_path(run_dir, batch, "failed"))
 
 
-def read_failed(run_dir: PathLike) -> dict[str, str]:
-    """qid -> reason for the merged run's failed queries."""
-    table = read_parquet(location(run_dir) / FAILED_FILE)
+def read_failed(run_dir: PathLike, batch: int | None = None) -> dict[str, str]:
+    """qid -> reason of the queries whose rerank failed: the run's (merged), or one batch's
+    part; none when there is no such file (a run from before failures were recorded)."""
+    path = location(run_dir) / FAILED_FILE if batch is None else part_path(run_dir, batch, "failed")
+    if not path.exists():
+        return {}
+    table = read_parquet(path, columns=["qid", "reason"])
     return dict(
         zip(table.column("qid").to_pylist(), table.column("reason").to_pylist(), strict=True)
     )
+
+
+def failed_qids(run_dir: PathLike, batch: int | None = None) -> frozenset[str]:
+    """The failed queries' ids (see `read_failed`): left out of metrics, retried on resume."""
+    return frozenset(read_failed(run_dir, batch))
 
 
 def _labelled(table: pa.Table, labels: dict[str, str]) -> pa.Table:
@@ -277,10 +221,9 @@ def merge_parts(run_dir: PathLike, n_batches: int, labels: dict[str, str]) -> di
         counts[kind] = table.num_rows
     # Calls from the batches' parts (cache hits, local backends) and from the journals (every
     # paid attempt, written as it returned, also those of attempts that died).
-    root = location(run_dir) / PARTS
-    call_parts = sorted(root.glob("batch-*.calls.a*.parquet"), key=str)
-    journals = sorted(root.glob("journal/batch-*/*.parquet"), key=str)
-    calls = unique_calls([read_parquet(p) for p in call_parts] + [journal_calls(journals)])
+    calls = unique_calls(
+        [read_parquet(p) for p in calls_parts(run_dir)] + [journal_calls(journal_files(run_dir))]
+    )
     write_parquet(_labelled(calls, labels), location(run_dir) / CALLS_FILE)
     counts["calls"] = calls.num_rows
     return counts

@@ -11,11 +11,16 @@ webdav, ...) have neither guarantee and are refused: mount them and give the pat
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import secrets
+import shutil
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,7 @@ from tasks.errors import InputError, NotReadyError, SettingsError
 PathLike = str | os.PathLike[str] | UPath
 
 # Object stores (uploads are atomic), with the fsspec backend each needs, for the install hint.
-OBJECT_STORES = {
+_OBJECT_STORES = {
     "s3": "s3fs",
     "s3a": "s3fs",
     "gs": "gcsfs",
@@ -60,10 +65,10 @@ def location(ref: PathLike, storage_options: Mapping[str, Any] | None = None) ->
     scheme = str(ref).split("://", 1)[0].lower()
     if scheme in ("file", "local"):
         return UPath(UPath(ref).path)
-    if scheme not in OBJECT_STORES:
+    if scheme not in _OBJECT_STORES:
         raise SettingsError(
             f"{ref}: {scheme}:// is neither a local filesystem (files are renamed into place) "
-            f"nor an object store ({', '.join(sorted(OBJECT_STORES))}://, where an upload is "
+            f"nor an object store ({', '.join(sorted(_OBJECT_STORES))}://, where an upload is "
             "atomic): mount it and give the path"
         )
     # Several processes write one run (the stages run on different workers): a cached
@@ -73,7 +78,7 @@ def location(ref: PathLike, storage_options: Mapping[str, Any] | None = None) ->
         path = UPath(ref, **options)
         path.fs  # noqa: B018 - instantiates the backend now, so a missing one fails here
     except ImportError as exc:
-        backend = OBJECT_STORES[scheme]
+        backend = _OBJECT_STORES[scheme]
         raise NotReadyError(f"{ref}: needs {backend}: pip install {backend} ({exc})") from None
     return path
 
@@ -95,9 +100,68 @@ def uri(path: UPath) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def _tmp_name(path: Path) -> Path:
-    # pid and thread in the name: concurrent writers (Prefect task threads) never share a temp.
-    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
+def _temporary(path: Path, kind: str) -> Path:
+    # pid, thread and a random token in the name: concurrent writers (Prefect task threads,
+    # other processes) never share a temporary.
+    token = f"{os.getpid()}.{threading.get_native_id()}.{secrets.token_hex(4)}"
+    return path.with_name(f".{path.name}.{token}.{kind}")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _move_into_place(tmp: Path, path: Path) -> None:
+    """A file replaces the old one in one rename. A directory cannot be renamed over a full
+    one: the old one is moved aside first (a reader in between finds none, never half of one),
+    and a concurrent writer's directory that lands first is moved aside in turn."""
+    if not tmp.is_dir():
+        os.replace(tmp, path)
+        return
+    while True:
+        try:
+            os.rename(tmp, path)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+                raise
+        aside = _temporary(path, "old")
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            continue  # another writer moved it first
+        _remove(aside)
+
+
+@contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """A unique temporary local path for a writer that needs one (pyarrow, bm25s' save, DuckDB):
+    put `path` there, and when the block succeeds it is moved into place; when it fails, it is
+    removed and `path` is untouched. Readers see the old `path` or the new one, never half.
+
+    Locally the temporary sits beside `path` and is renamed over it (a file or a directory).
+    For an object store it is a local file uploaded in one call when the block succeeds (an
+    upload is atomic by itself); a directory cannot be uploaded so, and is refused.
+    """
+    target = location(path)
+    if is_local(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temporary(target, "tmp")
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="rerankflow-")) / target.name
+    try:
+        yield tmp
+        if is_local(target):
+            _move_into_place(tmp, target)
+        elif tmp.is_dir():
+            raise ValueError(f"{target}: a directory cannot be uploaded atomically")
+        else:
+            write_bytes(target, tmp.read_bytes())
+    finally:
+        _remove(tmp if is_local(target) else tmp.parent)
 
 
 def write_bytes(path: PathLike, data: bytes) -> None:
@@ -106,13 +170,8 @@ def write_bytes(path: PathLike, data: bytes) -> None:
     if not is_local(path):
         path.fs.pipe_file(path.path, data)  # one upload: the object appears whole or not at all
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_text(path: PathLike, text: str) -> None:
@@ -124,20 +183,9 @@ def write_json(obj: Any, path: PathLike) -> None:
 
 
 def write_parquet(table: pa.Table, path: PathLike) -> None:
-    path = location(path)
-    if not is_local(path):
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink)
-        write_bytes(path, sink.getvalue().to_pybytes())
-        return
-    # Local files are written straight to the temporary name: no copy of the table in memory.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    try:
+    # Written straight to the temporary file: no serialized copy of the table in memory.
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- reading
