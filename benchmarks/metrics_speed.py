@@ -99,8 +99,10 @@ def main() -> None:
     table, run, qrels = synthetic(args.queries, args.depth)
     path = Path(tempfile.mkdtemp()) / "candidates.parquet"
     pq.write_table(table, path)
-    print(f"{len(run):,} queries, {table.num_rows:,} run rows, "
-          f"{sum(map(len, qrels.values())):,} judgements; k = {KS}")
+    print(
+        f"{len(run):,} queries, {table.num_rows:,} run rows, "
+        f"{sum(map(len, qrels.values())):,} judgements; k = {KS}"
+    )
     duck = time_duckdb(path, qrels)
     pytrec = time_pytrec(run, qrels)
     ranx = time_ranx(run, qrels)

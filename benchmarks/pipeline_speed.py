@@ -26,8 +26,9 @@ SCIFACT = REPO.parent / "shared" / "datasets" / "scifact"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline-docs", type=int, default=500,
-                        help="documents for the bare-encode baseline")
+    parser.add_argument(
+        "--baseline-docs", type=int, default=500, help="documents for the bare-encode baseline"
+    )
     args = parser.parse_args()
     if not SCIFACT.exists():
         sys.exit(f"{SCIFACT} not found: the benchmark needs ../shared/datasets/scifact")
@@ -42,7 +43,8 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="rerankflow-bench-"))
     overrides = {
-        "qdrant.path": str(tmp / "qdrant"), "index_dir": str(tmp / "index"),
+        "qdrant.path": str(tmp / "qdrant"),
+        "index_dir": str(tmp / "index"),
         "run.runs_root": str(tmp / "runs"),
         "dataset.corpus": str(SCIFACT / "corpus.jsonl"),
         "dataset.queries": str(SCIFACT / "queries.jsonl"),
@@ -75,10 +77,12 @@ def main() -> None:
 
     print(f"SciFact corpus: {report['documents']} documents, {os.cpu_count()} CPU cores")
     print(f"bare encode (baseline, {len(sample)} docs): {raw_docs_s:8.1f} docs/s")
-    print(f"index_corpus flow:                {index_docs_s:8.1f} docs/s "
-          f"(ratio to bare encode {index_docs_s / raw_docs_s:.3f}; "
-          f"embed {report['seconds']['embed']:.1f} s, upsert {report['seconds']['upsert']:.1f} s, "
-          f"bm25 {report['seconds']['bm25']:.1f} s)")
+    print(
+        f"index_corpus flow:                {index_docs_s:8.1f} docs/s "
+        f"(ratio to bare encode {index_docs_s / raw_docs_s:.3f}; "
+        f"embed {report['seconds']['embed']:.1f} s, upsert {report['seconds']['upsert']:.1f} s, "
+        f"bm25 {report['seconds']['bm25']:.1f} s)"
+    )
     print(f"re-index of the unchanged corpus: {reindex_wall:.2f} s (no embedding)")
 
     # All 1,109 queries (metrics still cover only the 300 labelled test queries): a nightly batch
@@ -93,17 +97,23 @@ def main() -> None:
         evaluate_s = result["manifest"]["seconds"]["evaluate"]
         core = stages["embed"] + stages["retrieve"] + stages["rerank"]
         outside = wall - core - evaluate_s
-        print(f"\nrerank_batch, reranker={backend}, {n} queries, wall {wall:.2f} s "
-              f"({n / wall:.1f} queries/s end to end)")
+        print(
+            f"\nrerank_batch, reranker={backend}, {n} queries, wall {wall:.2f} s "
+            f"({n / wall:.1f} queries/s end to end)"
+        )
         for stage in ("embed", "retrieve", "rerank", "assemble"):
             secs = stages[stage]
             rate = f"{n / secs:10.1f} queries/s" if secs > 0 else "         - "
             print(f"  {stage:<9} {secs:7.3f} s  {rate}")
         print(f"  evaluate  {evaluate_s:7.3f} s  (DuckDB metrics)")
-        print(f"  outside model, Qdrant and metrics: {outside:.3f} s = "
-              f"{outside / wall:.1%} of wall (target < 10%)")
-        print(f"  nDCG@10 {result['metrics']['retrieval']['ndcg@10']:.4f} retrieval, "
-              f"{result['metrics']['reranked']['ndcg@10']:.4f} reranked")
+        print(
+            f"  outside model, Qdrant and metrics: {outside:.3f} s = "
+            f"{outside / wall:.1%} of wall (target < 10%)"
+        )
+        print(
+            f"  nDCG@10 {result['metrics']['retrieval']['ndcg@10']:.4f} retrieval, "
+            f"{result['metrics']['reranked']['ndcg@10']:.4f} reranked"
+        )
 
 
 if __name__ == "__main__":
