@@ -238,6 +238,7 @@ def eval_(
     """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
 
     from tasks.evaluate import metrics
+    from tasks.report.metrics_table import format_table
     from tasks.runs.manifest import read_manifest
 
     with _reported():
@@ -255,7 +256,7 @@ def eval_(
             group_key=manifest.group_key,
             labels_name=str(labels_path),
         )
-    typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
+    typer.echo(json.dumps(results, indent=2) if as_json else format_table(results))
 
 
 @app.command()
@@ -432,7 +433,7 @@ def report(
     """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
 
     from tasks.evaluate import regression
-    from tasks.report import plots, write_report
+    from tasks.report import latest_runs, write_report
     from tasks.runs import storage
 
     with _reported():
@@ -440,7 +441,7 @@ def report(
         run_dir = _run_dir(settings, run_ref)
         verdict = run_dir / regression.REGRESSION_FILE
         markdown = storage.read_json(verdict)["markdown"] if verdict.exists() else None
-        trend = plots.latest_runs(
+        trend = latest_runs(
             settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
         )
         path = write_report(

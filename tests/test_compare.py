@@ -16,17 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
 
-from tasks.evaluate.compare import (
-    EXACT_MAX_N,
-    GateRule,
-    compare_runs,
-    comparison_markdown,
-    evaluate_gate,
-    evaluate_ops_gate,
-    format_comparison,
-    paired_permutation_pvalue,
-)
+from config.settings import GateRule
+from tasks.evaluate.compare import compare_runs
+from tasks.evaluate.gates import evaluate_gate, evaluate_ops_gate
 from tasks.evaluate.metrics import evaluate_run
+from tasks.evaluate.significance import EXACT_MAX_N, paired_permutation_pvalue
+from tasks.report.comparison import comparison_markdown, format_comparison
 from tasks.runs.runstore import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
 from tasks.types import Qrels
 

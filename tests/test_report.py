@@ -22,8 +22,9 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from tasks.evaluate.metrics import evaluate_run, table_rows
-from tasks.report import plots, render_report, write_report
+from tasks.evaluate.metrics import evaluate_run
+from tasks.report import plots, render_report, trend, write_report
+from tasks.report.metrics_table import table_rows
 from tasks.runs import runstore, storage
 from tasks.types import Qrels
 
@@ -257,23 +258,23 @@ def test_trend_over_three_runs(tmp_path: Path) -> None:
     make_run(root, "run-4-running", created_at=T0 + 3 * day, seed=4, status="running")
     make_run(root, "run-5-other", created_at=T0 + 4 * day, seed=5, profile="adhoc")
 
-    assert plots.latest_runs(root, 3, profile="nightly") == [r1, r2, r3]
-    assert plots.latest_runs(root, 2, profile="nightly") == [r2, r3]
-    assert plots.latest_runs(root, 10)[-1].name == "run_id=run-5-other"
+    assert trend.latest_runs(root, 3, profile="nightly") == [r1, r2, r3]
+    assert trend.latest_runs(root, 2, profile="nightly") == [r2, r3]
+    assert trend.latest_runs(root, 10)[-1].name == "run_id=run-5-other"
 
-    points = plots.trend_data([r3, r1, r2])
+    points = trend.trend_data([r3, r1, r2])
     assert [p["run_id"] for p in points] == ["run-1", "run-2", "run-3"]
     assert [p["cost_per_1k_queries"] for p in points] == [None, 0.42, 0.40]
     for p, run_dir in zip(points, [r1, r2, r3], strict=True):
         assert p["reranked"]["recall@10"] == _metrics(run_dir)["reranked"]["recall@10"]
         assert p["created_at"].tzinfo is not None
 
-    with_cost = plots.plot_trend([r1, r2, r3], tmp_path / "trend.png")
-    no_cost = plots.plot_trend([r1], tmp_path / "trend1.png", metrics=("retrieval", "ndcg@5"))
+    with_cost = trend.plot_trend([r1, r2, r3], tmp_path / "trend.png")
+    no_cost = trend.plot_trend([r1], tmp_path / "trend1.png", metrics=("retrieval", "ndcg@5"))
     assert assert_png(with_cost.read_bytes()) == (800, 600)  # metric panel + cost panel
     assert assert_png(no_cost.read_bytes()) == (800, 420)  # no cost known: one panel
     with pytest.raises(ValueError, match="stage"):
-        plots.plot_trend([r1], tmp_path / "bad.png", metrics=("rerank", "recall@10"))
+        trend.plot_trend([r1], tmp_path / "bad.png", metrics=("rerank", "recall@10"))
 
 
 # --------------------------------------------------------------------------- report

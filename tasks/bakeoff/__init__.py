@@ -30,6 +30,7 @@ from tasks.calls.calllog import CALLS_FILE
 from tasks.errors import InputError, SettingsError
 from tasks.evaluate import metrics
 from tasks.evaluate.compare import compare_runs
+from tasks.evaluate.sql import read_parquet_sql, render_sql
 from tasks.rerank.device import MODEL_BACKENDS
 from tasks.runs import runstore, storage
 from tasks.runs.manifest import read_manifest
@@ -204,8 +205,8 @@ def usage(run_dir: PathLike) -> dict[str, Any]:
     path = storage.location(run_dir) / CALLS_FILE
     con = storage.connect_duckdb(path)
     try:
-        relation = f"SELECT * FROM {metrics.read_parquet_sql(path)}"
-        cursor = con.execute(metrics.render_sql("bakeoff_usage", calls=relation))
+        relation = f"SELECT * FROM {read_parquet_sql(path)}"
+        cursor = con.execute(render_sql("bakeoff_usage", calls=relation))
         names = [d[0] for d in cursor.description or []]
         row = cursor.fetchone()
     finally:
