@@ -52,12 +52,12 @@ def synthetic(n_queries: int, depth: int, seed: int = 7):
 def time_duckdb(path: Path, qrels) -> float:
     import duckdb
 
-    from tasks.evaluate import metrics
+    from tasks import evaluate
 
     t0 = time.perf_counter()
     con = duckdb.connect()
-    metrics.register_qrels(con, qrels)
-    metrics.ranking_metrics(con, metrics.parquet_relation(path, "retrieval_score"), KS)
+    evaluate.register_qrels(con, qrels)
+    evaluate.ranking_metrics(con, evaluate.parquet_relation(path, "retrieval_score"), KS)
     return time.perf_counter() - t0
 
 

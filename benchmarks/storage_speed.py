@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from metrics_speed import KS, synthetic  # noqa: E402
 
-from tasks import metrics, storage  # noqa: E402
+from tasks import evaluate  # noqa: E402
+from tasks.runs import storage  # noqa: E402
 
 
 def median_seconds(fn: Callable[[], object], repeats: int = 3) -> float:
@@ -39,8 +40,8 @@ def median_seconds(fn: Callable[[], object], repeats: int = 3) -> float:
 def duckdb_metrics(path, qrels) -> None:
     con = storage.connect_duckdb(path)
     try:
-        metrics.register_qrels(con, qrels)
-        metrics.ranking_metrics(con, metrics.parquet_relation(path, "retrieval_score"), KS)
+        evaluate.register_qrels(con, qrels)
+        evaluate.ranking_metrics(con, evaluate.parquet_relation(path, "retrieval_score"), KS)
     finally:
         con.close()
 

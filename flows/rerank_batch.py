@@ -12,7 +12,7 @@ from config.settings import Settings, load_settings
 from flows.preflight import check_resume, check_run
 from flows.rerank_gpu import rerank_stage
 from tasks import costs, prefect_tasks
-from tasks.evaluate import metrics
+from tasks.report import metrics_table
 from tasks.retrieve import vectorstore
 from tasks.retrieve.collection import collection_state
 from tasks.runs import layout, runstore, storage
@@ -132,20 +132,20 @@ def rerank_batch(
     manifest.cost = costs.run_cost_summary(run_dir, settings.costs)
     if results is not None:
         storage.write_json({"run": labels, **results}, run_dir / layout.METRICS_FILE)
-        manifest.metrics_summary = metrics.headline(results, settings.run.top_k)
+        manifest.metrics_summary = metrics_table.headline(results, settings.run.top_k)
         create_table_artifact(
             key="rerank-metrics",
-            table=metrics.table_rows(results),
+            table=metrics_table.table_rows(results),
             description="\n\n".join(
                 [
                     f"run {run_id}: {settings.reranker.backend} reranker, "
                     f"{len(inputs.queries)} queries, "
                     f"fetch_k={settings.run.fetch_k}, top_k={settings.run.top_k}",
-                    *metrics.diagnostic_lines(results),
+                    *metrics_table.diagnostic_lines(results),
                 ]
             ),
         )
-        logger.info("%s", metrics.format_table(results))
+        logger.info("%s", metrics_table.format_table(results))
     write_manifest(manifest, run_dir)
     return {
         "run_id": run_id,

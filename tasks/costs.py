@@ -14,7 +14,8 @@ from upath import UPath
 
 from config.settings import CostSettings, Settings
 from tasks.errors import SettingsError
-from tasks.evaluate.metrics import render_sql, sql_string
+from tasks.evaluate.sql import render_sql, sql_string
+from tasks.report.tables import fmt_amount, text_table
 from tasks.rerank.registry import FREE_BACKENDS, MODEL_BACKENDS
 from tasks.runs import storage
 from tasks.runs.layout import CALLS_FILE, run_files
@@ -147,21 +148,12 @@ def estimate(settings: Settings, queries: int, documents: int, queries_per_day: 
     return out
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.2e}"
-    return "-" if value is None else str(value)
-
-
 def format_costs(rows: Sequence[dict], queries_per_day: int) -> str:
     """A plain-text table, one line per run, then what the projection assumes."""
     columns = [(key, label) for key, label in COLUMNS if any(key in r for r in rows)]
-    table = [[label for _, label in columns]]
-    table += [[_fmt(r.get(key)) for key, _ in columns] for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-    lines = [
-        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in table
-    ]
+    header = [label for _, label in columns]
+    cells = [[fmt_amount(r.get(key)) for key, _ in columns] for r in rows]
+    lines = text_table(header, cells, align="r" * len(columns), rule=False)
     currency = rows[0]["currency"] if rows else ""
     lines.append(
         f"costs in {currency}; projection: {queries_per_day:,} new queries per day "

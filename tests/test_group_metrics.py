@@ -15,10 +15,13 @@ import pytest
 
 from config.settings import ALL_METRIC_NAMES, GateRule
 from tasks.errors import InputError, SettingsError
-from tasks.evaluate.compare import compare_runs, evaluate_gate, format_comparison
-from tasks.evaluate.metrics import evaluate_run, format_table, headline
+from tasks.evaluate.compare import compare_runs
+from tasks.evaluate.gates import evaluate_gate
+from tasks.evaluate.metrics import evaluate_run
 from tasks.evaluate.regression import promote, resolve_baseline
 from tasks.report import render_report
+from tasks.report.comparison import format_comparison
+from tasks.report.metrics_table import format_table, headline
 from tasks.report.plots import recall_curve_data
 from tasks.runs.manifest import RunManifest
 from tasks.types import Qrels
@@ -293,7 +296,7 @@ def test_labels_that_match_nothing_are_an_error(tmp_path: Path, caplog) -> None:
     )
     # Some unseen is normal (a relevant group no query retrieved): counted and logged.
     qrels["q2"]["g_unretrieved"] = 3
-    with caplog.at_level(logging.WARNING, logger="tasks.evaluate.metrics"):
+    with caplog.at_level(logging.WARNING, logger="tasks.evaluate.checks"):
         result = evaluate_run(run_dir, qrels, 5, 2, (1, 2), group_key=KEY, labels_name="l.jsonl")
     assert (result["queries"]["label_ids"], result["queries"]["label_ids_not_in_run"]) == (4, 1)
     assert "l.jsonl: 1 of 4 label ids match no group in run R1 (e.g. 'g_unretrieved')" in (

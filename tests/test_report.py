@@ -22,8 +22,11 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from tasks.evaluate.metrics import evaluate_run, table_rows
-from tasks.report import plots, render_report, write_report
+from config.settings import load_settings
+from tasks.evaluate import regression
+from tasks.evaluate.metrics import evaluate_run
+from tasks.report import plots, render_report, trend, write_report
+from tasks.report.metrics_table import table_rows
 from tasks.runs import layout, storage
 from tasks.types import Qrels
 
@@ -54,13 +57,16 @@ def _queries(rng: random.Random, n: int) -> tuple[dict[str, list[tuple[str, floa
 
 
 def _rerank(
-    rng: random.Random, docs: list[tuple[str, float]], relevant: dict[str, int]
+    rng: random.Random,
+    docs: list[tuple[str, float]],
+    relevant: dict[str, int],
+    top_k: int = TOP_K,
 ) -> list[tuple[str, float]]:
     """A noisy reranker that tends to lift relevant documents, cut to top_k."""
     scored = [
         (doc, s / 10 + rng.random() + (1.0 if relevant.get(doc, 0) > 0 else 0.0)) for doc, s in docs
     ]
-    return sorted(scored, key=lambda x: (-x[1], x[0]))[:TOP_K]
+    return sorted(scored, key=lambda x: (-x[1], x[0]))[:top_k]
 
 
 def make_run(
@@ -74,6 +80,7 @@ def make_run(
     profile: str = "nightly",
     model: str = "cross-encoder/ms-marco-MiniLM-L-6-v2",
     cost: float | None = None,
+    top_k: int = TOP_K,
 ) -> tuple[Path, Qrels]:
     """A run directory like the flow writes, metrics.json from the real `evaluate_run`."""
     rng = random.Random(seed)
@@ -83,7 +90,7 @@ def make_run(
     qrels["q00"] = {"d00-top": 1}
     failed = {"q00"}
     reranked = {
-        qid: _rerank(rng, docs, qrels.get(qid, {}))
+        qid: _rerank(rng, docs, qrels.get(qid, {}), top_k)
         for qid, docs in candidates.items()
         if qid not in failed
     }
@@ -100,7 +107,7 @@ def make_run(
         "created_at": created_at.isoformat(),
         "profile": profile,
         "config": {
-            "run": {"fetch_k": FETCH_K, "top_k": TOP_K, "ks": list(KS)},
+            "run": {"fetch_k": FETCH_K, "top_k": top_k, "ks": list(KS)},
             "reranker": {"backend": "cross_encoder", "model": model},
             "embedder": {"model": "all-MiniLM-L6-v2"},
         },
@@ -110,7 +117,7 @@ def make_run(
     if cost is not None:
         manifest["cost"] = {"per_1k_queries": cost}
     storage.write_json(manifest, run_dir / "manifest.json")
-    results = evaluate_run(run_dir, qrels, FETCH_K, TOP_K, KS)
+    results = evaluate_run(run_dir, qrels, FETCH_K, top_k, KS)
     storage.write_json({"run": {"run_id": run_id}, **results}, run_dir / "metrics.json")
     return run_dir, qrels
 
@@ -255,23 +262,50 @@ def test_trend_over_three_runs(tmp_path: Path) -> None:
     make_run(root, "run-4-running", created_at=T0 + 3 * day, seed=4, status="running")
     make_run(root, "run-5-other", created_at=T0 + 4 * day, seed=5, profile="adhoc")
 
-    assert plots.latest_runs(root, 3, profile="nightly") == [r1, r2, r3]
-    assert plots.latest_runs(root, 2, profile="nightly") == [r2, r3]
-    assert plots.latest_runs(root, 10)[-1].name == "run_id=run-5-other"
+    assert trend.latest_runs(root, 3, profile="nightly") == [r1, r2, r3]
+    assert trend.latest_runs(root, 2, profile="nightly") == [r2, r3]
+    assert trend.latest_runs(root, 10)[-1].name == "run_id=run-5-other"
 
-    points = plots.trend_data([r3, r1, r2])
+    points = trend.trend_data([r3, r1, r2])
     assert [p["run_id"] for p in points] == ["run-1", "run-2", "run-3"]
     assert [p["cost_per_1k_queries"] for p in points] == [None, 0.42, 0.40]
     for p, run_dir in zip(points, [r1, r2, r3], strict=True):
         assert p["reranked"]["recall@10"] == _metrics(run_dir)["reranked"]["recall@10"]
         assert p["created_at"].tzinfo is not None
 
-    with_cost = plots.plot_trend([r1, r2, r3], tmp_path / "trend.png")
-    no_cost = plots.plot_trend([r1], tmp_path / "trend1.png", metrics=("retrieval", "ndcg@5"))
+    with_cost = trend.plot_trend([r1, r2, r3], tmp_path / "trend.png")
+    no_cost = trend.plot_trend([r1], tmp_path / "trend1.png", metrics=("retrieval", "ndcg@5"))
     assert assert_png(with_cost.read_bytes()) == (800, 600)  # metric panel + cost panel
     assert assert_png(no_cost.read_bytes()) == (800, 420)  # no cost known: one panel
     with pytest.raises(ValueError, match="stage"):
-        plots.plot_trend([r1], tmp_path / "bad.png", metrics=("rerank", "recall@10"))
+        trend.plot_trend([r1], tmp_path / "bad.png", metrics=("rerank", "recall@10"))
+
+
+def test_trend_follows_top_k_not_a_fixed_cutoff(tmp_path: Path) -> None:
+    """top_k = 5: the nightly trend (plot default, nightly plots, report) is recall@5; a run
+    with top_k 5 has no reranked recall@10, so a hard-coded recall@10 would plot nothing."""
+    root = tmp_path / "runs"
+    r1, _ = make_run(root, "run-1", created_at=T0, seed=1, top_k=5)
+    r2, qrels = make_run(root, "run-2", created_at=T0 + timedelta(days=1), seed=2, top_k=5)
+    assert "recall@10" not in _metrics(r2)["reranked"]
+    assert trend.trend_metric(5) == ("reranked", "recall@5")
+
+    def png(name: str, metrics: tuple[str, str] | None = None) -> bytes:
+        return trend.plot_trend([r1, r2], tmp_path / name, metrics).read_bytes()
+
+    at_5 = png("at5.png", ("reranked", "recall@5"))
+    assert png("default.png") == at_5  # the same inputs give the same bytes
+    assert png("at10.png", ("reranked", "recall@10")) != at_5
+
+    settings = load_settings(
+        "demo",
+        {"run.runs_root": str(root), "run.fetch_k": FETCH_K, "run.top_k": 5, "profile": "nightly"},
+    )
+    files = regression.write_plots(r2, qrels, _metrics(r2), settings)
+    assert files["trend"].read_bytes() == at_5
+
+    html = render_report(r2, qrels, trend_runs=[r1, r2])
+    assert 'alt="Reranked recall@5 and cost over recent runs"' in html
 
 
 # --------------------------------------------------------------------------- report

@@ -32,6 +32,7 @@ def eval_(
     """Compute recall@k, precision@k, hit-rate@k, MRR@k, nDCG@k and the reranking diagnostics."""
 
     from tasks.evaluate import metrics
+    from tasks.report.metrics_table import format_table
     from tasks.runs.manifest import read_manifest
 
     with reported():
@@ -49,7 +50,7 @@ def eval_(
             group_key=manifest.group_key,
             labels_name=str(labels_file),
         )
-    typer.echo(json.dumps(results, indent=2) if as_json else metrics.format_table(results))
+    typer.echo(json.dumps(results, indent=2) if as_json else format_table(results))
 
 
 def compare(
@@ -95,7 +96,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: metrics, diagnostics, plots, nightly comparison."""
 
-    from tasks.report import plots, write_report
+    from tasks.report import latest_runs, write_report
     from tasks.runs import layout, storage
 
     with reported():
@@ -103,7 +104,7 @@ def report(
         path = run_dir(settings, run_ref)
         verdict = path / layout.REGRESSION_FILE
         markdown = storage.read_json(verdict)["markdown"] if verdict.exists() else None
-        trend = plots.latest_runs(
+        trend = latest_runs(
             settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
         )
         written = write_report(

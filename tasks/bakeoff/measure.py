@@ -10,6 +10,7 @@ from upath import UPath
 from config.settings import Settings
 from tasks import costs
 from tasks.evaluate import metrics
+from tasks.evaluate.sql import read_parquet_sql, render_sql
 from tasks.runs import storage
 from tasks.runs.layout import CALLS_FILE
 from tasks.runs.manifest import read_manifest
@@ -22,8 +23,8 @@ def usage(run_dir: PathLike) -> dict[str, Any]:
     path = storage.location(run_dir) / CALLS_FILE
     con = storage.connect_duckdb(path)
     try:
-        relation = f"SELECT * FROM {metrics.read_parquet_sql(path)}"
-        cursor = con.execute(metrics.render_sql("bakeoff_usage", calls=relation))
+        relation = f"SELECT * FROM {read_parquet_sql(path)}"
+        cursor = con.execute(render_sql("bakeoff_usage", calls=relation))
         names = [d[0] for d in cursor.description or []]
         row = cursor.fetchone()
     finally:

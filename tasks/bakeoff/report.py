@@ -16,7 +16,7 @@ import jinja2
 from upath import UPath
 
 from tasks.bakeoff.render import notes, table_rows
-from tasks.report.plots import COLORS, _png_figure
+from tasks.report.figure import COLORS, png_figure
 from tasks.runs import storage
 from tasks.runs.storage import PathLike
 
@@ -30,7 +30,7 @@ def plot_quality_vs_cost(table: Mapping[str, Any], out_path: PathLike) -> UPath:
     metric = table["metric"]
     done = [c for c in table["columns"] if c["status"] == "completed"]
     currency = table["costs"]["currency"]
-    with _png_figure(out_path, (8.0, 5.0)) as fig:
+    with png_figure(out_path, (8.0, 5.0)) as fig:
         ax = fig.subplots()
         for c in done:
             x, y = c["cost_per_1k_queries"] or 0.0, c["metrics"][metric]

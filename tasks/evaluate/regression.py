@@ -1,5 +1,8 @@
 """The nightly gate's plain parts: the baseline pointer, the verdict, and its report.
 
+The gates themselves (quality, cost/latency, failed queries) are `tasks.evaluate.gates`; a
+verdict applies them and renders through `tasks.report.comparison`.
+
 The baseline of a profile is a small JSON pointer, `<runs_root>/baselines/<profile>.json`,
 naming a run and the hash of its query set; a run is only ever compared with a baseline on the
 same query set. A pinned run id (parameter or `regression.baseline_run`) overrides the pointer.
@@ -13,19 +16,18 @@ from typing import Any
 
 from upath import UPath
 
-from config.settings import GateMode, RegressionSettings, Settings
+from config.settings import RegressionSettings, Settings
 from tasks.errors import UserError
-from tasks.evaluate.compare import (
-    GateCheck,
+from tasks.evaluate.compare import compare_runs
+from tasks.evaluate.gates import (
     GateResult,
-    compare_runs,
-    comparison_markdown,
     evaluate_gate,
     evaluate_ops_gate,
-    format_comparison,
+    failed_queries_gate,
 )
 from tasks.evaluate.metrics import describe_unit, unit_of
-from tasks.report import plots
+from tasks.report import plots, trend
+from tasks.report.comparison import comparison_markdown, format_comparison
 from tasks.runs import layout, storage
 from tasks.runs.layout import PLOT_FILES
 from tasks.runs.manifest import RunManifest, read_manifest
@@ -166,24 +168,6 @@ class Verdict:
         }
 
 
-def failed_queries_gate(manifest: RunManifest, mode: GateMode) -> GateResult:
-    """Queries that failed to rerank are left out of the comparison, so they are gated here:
-    a run that lost queries must not pass, nor become the baseline, on the survivors alone."""
-    counts = manifest.counts
-    failed, total = int(counts.get("failed_queries", 0)), int(counts.get("queries", 0))
-    tripped = failed > 0
-    message = (
-        f"failed_queries: {failed} of {total} queries failed to rerank (failed.parquet; "
-        f"`rerankflow run --resume {manifest.run_id}` retries them)"
-        if tripped
-        else f"failed_queries: none of {total}"
-    )
-    check = GateCheck(
-        metric="failed_queries", current=failed, threshold=0, tripped=tripped, message=message
-    )
-    return GateResult(passed=mode == "warn" or not tripped, mode=mode, checks=(check,))
-
-
 def judge(
     baseline: Baseline,
     run_dir: PathLike,
@@ -229,8 +213,8 @@ def write_plots(
     plots.plot_headroom(
         metrics, out["headroom"], fetch_k=settings.run.fetch_k, top_k=settings.run.top_k
     )
-    runs = plots.latest_runs(
+    runs = trend.latest_runs(
         settings.run.runs_root, settings.regression.trend_runs, profile=settings.profile
     )
-    plots.plot_trend(runs or [run_dir], out["trend"], ("reranked", f"recall@{settings.run.top_k}"))
+    trend.plot_trend(runs or [run_dir], out["trend"], trend.trend_metric(settings.run.top_k))
     return out

@@ -1,10 +1,4 @@
-"""PNG plots of a run and of a run history: recall@k curves, reranking headroom, nightly trend.
-
-Matplotlib runs headless: figures are built as `Figure` objects on an Agg canvas, never through
-pyplot, so there is no display, no global figure registry to leak, and nothing to close. Each
-plot is drawn under matplotlib's default style (a user's matplotlibrc cannot change the bytes)
-and saved without a "Software" stamp, so the same inputs give the same PNG. Every file is
-written atomically (`tasks.runs.storage`): readers see the old plot or the new one.
+"""PNG plots of one run: recall@k curves and reranking headroom (figures via `figure`).
 
 Recall values come from the project's metric SQL (`tasks.evaluate.metrics.ranking_metrics` over
 `per_query.sql`), in the unit the run's manifest records (groups when it has a
@@ -13,68 +7,33 @@ Recall values come from the project's metric SQL (`tasks.evaluate.metrics.rankin
 
 from __future__ import annotations
 
-import io
 import json
-import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
-import matplotlib.style
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from upath import UPath
 
+from tasks.evaluate.checks import check_run_file, check_unit_columns
 from tasks.evaluate.metrics import (
-    check_run_file,
-    check_unit_columns,
-    ranking_metrics,
-    register_qrels,
-    run_relation,
-)
-from tasks.runs import storage
-from tasks.runs.layout import (
     CANDIDATES_FILE,
-    MANIFEST_FILE,
-    METRICS_FILE,
     RERANKED_FILE,
-    run_files,
+    STAGES,
+    failed_qids,
+    ranking_metrics,
 )
-from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
-from tasks.runs.runstore import failed_qids
+from tasks.evaluate.names import Metric
+from tasks.evaluate.sql import register_qrels, run_relation
+from tasks.report.figure import COLORS, png_figure
+from tasks.runs import storage
+from tasks.runs.manifest import MANIFEST_FILE, RunManifest, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import InputError, Qrels
 
-STAGES: tuple[str, ...] = ("retrieval", "reranked")
-DPI = 100
-# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
-COLORS = {"retrieval": "#0072B2", "reranked": "#D55E00", "cost": "#009E73"}
+METRICS_FILE = "metrics.json"
 HEADROOM_COLORS = ("#009E73", "#E69F00", "#999999")
 # Segments narrower than this get their percentage in the legend only (the text would overflow).
 _MIN_LABEL_WIDTH = 0.07
-
-
-# --------------------------------------------------------------------------- writing
-
-
-@contextmanager
-def _png_figure(out_path: UPath, size: tuple[float, float]) -> Iterator[Figure]:
-    """A figure to draw on; saved atomically as a PNG at `out_path` when the block ends."""
-    # Default style: the output must not depend on the machine's matplotlibrc.
-    with matplotlib.style.context("default"):
-        fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-        FigureCanvasAgg(fig)
-        yield fig
-        png = io.BytesIO()
-        # No "Software" chunk: the bytes then depend on the inputs alone.
-        fig.savefig(png, format="png", metadata={"Software": None})
-    storage.write_bytes(out_path, png.getvalue())
-
-
-# --------------------------------------------------------------------------- run files
 
 
 def read_metrics(run_dir: PathLike) -> dict[str, Any] | None:
@@ -99,15 +58,6 @@ def run_setting(manifest: RunManifest, field: str, where: PathLike) -> int:
     if value is None:
         raise InputError(f"{where}: field 'config.run.{field}': expected a positive integer")
     return value
-
-
-def created_at_of(manifest: RunManifest, where: PathLike) -> datetime:
-    if manifest.created_at is None:
-        raise InputError(f"{where}: field 'created_at': missing; trends order runs by it")
-    return manifest.created_at
-
-
-# --------------------------------------------------------------------------- recall curves
 
 
 def recall_curve_data(run_dir: PathLike, qrels: Qrels) -> dict[str, Any]:
@@ -143,22 +93,17 @@ def recall_curve_data(run_dir: PathLike, qrels: Qrels) -> dict[str, Any]:
             ks = range(1, depth + 1)
             relation = run_relation(path, score_column, group_key)
             means = ranking_metrics(con, relation, ks, groups=group_key is not None)
-            out[stage] = {k: means[f"recall@{k}"] for k in ks}
+            out[stage] = {k: means[str(Metric("recall", k))] for k in ks}
     finally:
         con.close()
     return out
 
 
-def plot_recall_curves(
-    run_dir: PathLike, qrels: Qrels, out_path: PathLike, *, data: Mapping[str, Any] | None = None
-) -> UPath:
-    """Recall@k curves, retrieval vs reranked, as a PNG at `out_path`.
-
-    `data` is `recall_curve_data(run_dir, qrels)` when the caller has it already.
-    """
-    data = data if data is not None else recall_curve_data(run_dir, qrels)
+def plot_recall_curves(run_dir: PathLike, qrels: Qrels, out_path: PathLike) -> UPath:
+    """Recall@k curves, retrieval vs reranked, as a PNG at `out_path`."""
+    data = recall_curve_data(run_dir, qrels)
     out_path = storage.location(out_path)
-    with _png_figure(out_path, (8.0, 4.8)) as fig:
+    with png_figure(out_path, (8.0, 4.8)) as fig:
         ax = fig.add_subplot()
         for stage in STAGES:
             ks, values = zip(*sorted(data[stage].items()), strict=True)
@@ -191,9 +136,6 @@ def plot_recall_curves(
     return out_path
 
 
-# --------------------------------------------------------------------------- headroom
-
-
 def plot_headroom(
     metrics: Mapping[str, Any],
     out_path: PathLike,
@@ -218,7 +160,7 @@ def plot_headroom(
     ]
     evaluated = (metrics.get("queries") or {}).get("evaluated")
     out_path = storage.location(out_path)
-    with _png_figure(out_path, (8.0, 2.4)) as fig:
+    with png_figure(out_path, (8.0, 2.4)) as fig:
         ax = fig.add_subplot()
         left = 0.0
         for (label, value), color in zip(segments, HEADROOM_COLORS, strict=True):
@@ -235,143 +177,4 @@ def plot_headroom(
         n = f"{evaluated} evaluated queries" if evaluated is not None else "evaluated queries"
         ax.set_title(f"Reranking headroom ({n})")
         fig.legend(loc="outside lower center", ncols=1, frameon=False)
-    return out_path
-
-
-# --------------------------------------------------------------------------- trend
-
-
-def latest_runs(runs_root: PathLike, n: int, profile: str | None = None) -> list[UPath]:
-    """The last `n` completed runs under `runs_root` by manifest created_at, oldest first.
-
-    `profile` keeps only runs whose manifest names that profile (nightly trends compare like
-    with like). Runs still running or failed are skipped, and so are FAQ refreshes (their
-    questions are not the regression set).
-    """
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    found: list[tuple[datetime, str, UPath]] = []
-    for path in run_files(runs_root, MANIFEST_FILE):
-        manifest = read_manifest(path.parent)
-        if manifest.status != "completed" or manifest.kind == "faq":
-            continue
-        if profile is not None and manifest.profile != profile:
-            continue
-        when = created_at_of(manifest, path)
-        found.append((when, manifest.run_id, path.parent))
-    found.sort(key=lambda item: (item[0], item[1]))  # run id breaks equal timestamps
-    return [run_dir for _, _, run_dir in found[-n:]]
-
-
-def _cost_per_1k(manifest: RunManifest) -> float | None:
-    # Cost figures are optional (built elsewhere): absent or malformed means "no cost known".
-    value = (manifest.cost or {}).get("per_1k_queries")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def trend_data(runs: Sequence[PathLike]) -> list[dict[str, Any]]:
-    """One dict per run, oldest first: identity, created_at, metrics and cost per 1k queries.
-
-    Keys: run_id, run_dir, created_at (aware datetime), profile, backend, model,
-    "retrieval"/"reranked" (metric@k -> value, empty for a run without metrics.json) and
-    cost_per_1k_queries (None when the manifest has no `cost.per_1k_queries`).
-    """
-    points = []
-    for run_dir in map(storage.location, runs):
-        manifest = read_manifest(run_dir)
-        metrics = read_metrics(run_dir) or {}
-        points.append(
-            {
-                "run_id": manifest.run_id,
-                "run_dir": str(run_dir),
-                "created_at": created_at_of(manifest, manifest_path(run_dir)),
-                "profile": manifest.profile,
-                "backend": manifest.reranker_backend,
-                "model": manifest.section("reranker").get("model"),
-                **{stage: dict(metrics.get(stage) or {}) for stage in STAGES},
-                "cost_per_1k_queries": _cost_per_1k(manifest),
-            }
-        )
-    points.sort(key=lambda p: (p["created_at"], p["run_id"]))
-    return points
-
-
-def _series(points: Sequence[Mapping[str, Any]], pick: Any) -> tuple[list[datetime], list[float]]:
-    """(x, y) of the points where `pick(point)` has a value: gaps are left out, not zeroed."""
-    xs, ys = [], []
-    for p in points:
-        value = pick(p)
-        if value is not None:
-            xs.append(p["created_at"])
-            ys.append(float(value))
-    return xs, ys
-
-
-def plot_trend(
-    runs: Sequence[PathLike],
-    out_path: PathLike,
-    metrics: tuple[str, str] = ("reranked", "recall@10"),
-    *,
-    baseline: bool = True,
-    title: str | None = None,
-) -> UPath:
-    """A metric over runs (x = manifest created_at) and, when known, cost per 1,000 queries.
-
-    `metrics` is (stage, metric@k) read from each run's metrics.json. With `baseline`, a
-    reranked metric is drawn beside the retrieval value of the same metric@k. A second panel
-    shows `cost.per_1k_queries` from the manifests when at least one run has it.
-    """
-    stage, key = metrics
-    if stage not in STAGES:
-        raise InputError(f"trend metric stage must be one of {STAGES}, got {stage!r}")
-    points = trend_data(runs)
-    if not points:
-        raise InputError("plot_trend: no runs to plot")
-    lines = [stage, "retrieval"] if baseline and stage == "reranked" else [stage]
-    costs = _series(points, lambda p: p["cost_per_1k_queries"])
-    out_path = storage.location(out_path)
-    with _png_figure(out_path, (8.0, 6.0 if costs[0] else 4.2)) as fig:
-        axes = fig.subplots(2 if costs[0] else 1, 1, sharex=True, squeeze=False)[:, 0]
-        ax = axes[0]
-        for line in lines:
-            xs, ys = _series(points, lambda p, s=line: p[s].get(key))
-            ax.plot(
-                xs,
-                ys,
-                marker="o",
-                label=f"{line} {key}",
-                color=COLORS[line],
-                linestyle="-" if line == stage else "--",
-            )
-            if ys:
-                ax.annotate(
-                    f"{ys[-1]:.4f}",
-                    (xs[-1], ys[-1]),
-                    xytext=(5, 4),
-                    textcoords="offset points",
-                    fontsize=9,
-                    color=COLORS[line],
-                )
-        ax.set_ylabel(key)
-        # Room around the points so the last value's label is not clipped at the edge.
-        ax.margins(x=0.08, y=0.15)
-        ax.grid(True, alpha=0.3)
-        ax.legend(loc="best")
-        runs_word = "run" if len(points) == 1 else f"{len(points)} runs"
-        ax.set_title(title or f"{stage} {key} over the last {runs_word}")
-        if costs[0]:
-            axes[1].plot(*costs, marker="s", color=COLORS["cost"])
-            axes[1].set_ylabel("cost per 1,000 queries")
-            axes[1].set_ylim(0, max(costs[1]) * 1.15 or 1.0)
-            axes[1].grid(True, alpha=0.3)
-        first, last = points[0]["created_at"], points[-1]["created_at"]
-        if first == last:
-            # One timestamp: matplotlib would pad by years; show the day around it instead.
-            axes[-1].set_xlim(first - timedelta(hours=12), last + timedelta(hours=12))
-        locator = AutoDateLocator()
-        axes[-1].xaxis.set_major_locator(locator)
-        axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        axes[-1].set_xlabel("run created at (UTC)")
     return out_path

@@ -21,7 +21,7 @@ ks AS (
 ),
 ranked AS (
     -- trec_eval order: score descending at float32 resolution ({rank_score}, see
-    -- tasks.metrics.RANK_SCORE_SQL), ties broken by doc_id descending.
+    -- tasks.evaluate.sql.RANK_SCORE_SQL), ties broken by doc_id descending.
     SELECT r.qid, r.doc_id,
            row_number() OVER (
                PARTITION BY r.qid ORDER BY {rank_score} DESC, r.doc_id DESC
