@@ -16,15 +16,11 @@ from upath import UPath
 
 from config.settings import Stage
 from tasks.evaluate.checks import check_run_file, check_unit_columns
-from tasks.evaluate.metrics import (
-    CANDIDATES_FILE,
-    RERANKED_FILE,
-    describe_unit,
-    failed_qids,
-    unit_of,
-)
+from tasks.evaluate.metrics import describe_unit, unit_of
 from tasks.evaluate.sql import read_parquet_sql, run_relation
-from tasks.runs.manifest import MANIFEST_FILE, RunManifest, has_manifest, read_manifest
+from tasks.runs.layout import CANDIDATES_FILE, MANIFEST_FILE, RERANKED_FILE, run_id_of
+from tasks.runs.manifest import RunManifest, has_manifest, read_manifest
+from tasks.runs.runstore import failed_qids
 from tasks.types import InputError
 
 STAGE_FILES: dict[Stage, tuple[str, str]] = {
@@ -106,7 +102,7 @@ def load_run(con: duckdb.DuckDBPyConnection, label: str, run_dir: UPath) -> Comp
         raise InputError(
             f"{run_dir}: run {label}: no rows to compare and no config.run in manifest"
         )
-    run_id = manifest.run_id if manifest else run_dir.name.removeprefix("run_id=")
+    run_id = manifest.run_id if manifest else run_id_of(run_dir)
     return ComparedRun(
         label=label,
         path=run_dir,

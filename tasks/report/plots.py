@@ -26,11 +26,11 @@ from tasks.evaluate.names import Metric
 from tasks.evaluate.sql import register_qrels, run_relation
 from tasks.report.figure import COLORS, png_figure
 from tasks.runs import storage
-from tasks.runs.manifest import MANIFEST_FILE, RunManifest, read_manifest
+from tasks.runs.layout import MANIFEST_FILE, METRICS_FILE
+from tasks.runs.manifest import RunManifest, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import InputError, Qrels
 
-METRICS_FILE = "metrics.json"
 HEADROOM_COLORS = ("#009E73", "#E69F00", "#999999")
 # Segments narrower than this get their percentage in the legend only (the text would overflow).
 _MIN_LABEL_WIDTH = 0.07

@@ -21,7 +21,8 @@ from tasks.evaluate.names import Metric
 from tasks.report.figure import COLORS, png_figure
 from tasks.report.plots import read_metrics, run_setting
 from tasks.runs import storage
-from tasks.runs.manifest import MANIFEST_FILE, RunManifest, manifest_path, read_manifest
+from tasks.runs.layout import MANIFEST_FILE, run_files
+from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
 from tasks.runs.storage import PathLike
 from tasks.types import InputError
 
@@ -43,7 +44,7 @@ def latest_runs(runs_root: PathLike, n: int, profile: str | None = None) -> list
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     found: list[tuple[datetime, str, UPath]] = []
-    for path in storage.location(runs_root).glob(f"run_date=*/run_id=*/{MANIFEST_FILE}"):
+    for path in run_files(runs_root, MANIFEST_FILE):
         manifest = read_manifest(path.parent)
         if manifest.status != "completed" or manifest.kind == "faq":
             continue
