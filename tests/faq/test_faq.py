@@ -22,8 +22,7 @@ from tasks import faq
 from tasks.inputs.loaders import load_corpus, load_queries
 from tasks.runs.layout import RERANKED_SCHEMA
 from tasks.types import InputError, Query
-
-from .conftest import REPO, SAMPLE, profile_overrides
+from tests.helpers import REPO, SAMPLE, profile_overrides
 
 # Eight FAQ questions from the sample, plus one phrased for the normalization check.
 UPLOAD_Q = ("faq-upload", "what is the max file upload size on plus")

@@ -11,8 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-
-from .conftest import SAMPLE, profile_overrides
+from tests.helpers import SAMPLE, profile_overrides
 
 runner = CliRunner()
 

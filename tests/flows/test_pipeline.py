@@ -15,8 +15,7 @@ from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks.inputs.loaders import load_queries
 from tasks.runs.layout import CANDIDATES_SCHEMA, RERANKED_SCHEMA
-
-from .conftest import SAMPLE, assert_metrics_close, profile_overrides, read_artifact
+from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides, read_artifact
 
 pytestmark = pytest.mark.slow
 

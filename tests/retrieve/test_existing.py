@@ -28,8 +28,7 @@ from tasks.retrieve.batch import retrieve
 from tasks.retrieve.collection import ForeignCollectionError, collection_state, require_collection
 from tasks.retrieve.search import search_batch
 from tasks.types import Hit
-
-from .conftest import REPO, SAMPLE
+from tests.helpers import REPO, SAMPLE
 
 COLLECTION = "sample_chunks"
 

@@ -27,9 +27,9 @@ from tasks.evaluate.compare import compare_runs
 from tasks.inputs.loaders import load_qrels, load_queries
 from tasks.retrieve import vectorstore
 from tasks.runs import layout, runstore
+from tests.helpers import REPO, SAMPLE, assert_metrics_close, profile_overrides
+from tests.helpers.cohere_server import CohereTestServer
 
-from .cohere_server import CohereTestServer
-from .conftest import REPO, SAMPLE, assert_metrics_close, profile_overrides
 from .test_cohere import KEY
 
 N_QUERIES = len(load_queries(SAMPLE / "labels.jsonl"))

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
 
@@ -20,10 +19,9 @@ from tasks.evaluate.compare import compare_runs
 from tasks.evaluate.gates import evaluate_gate, evaluate_ops_gate
 from tasks.evaluate.metrics import evaluate_run
 from tasks.report.comparison import comparison_markdown, format_comparison
-from tasks.runs.layout import CANDIDATES_SCHEMA, FAILED_SCHEMA, RERANKED_SCHEMA
+from tasks.runs.layout import CANDIDATES_SCHEMA, RERANKED_SCHEMA
 from tasks.types import Qrels
-
-from .conftest import REPO
+from tests.helpers import REPO, runs
 
 KS = (1, 3, 5, 10, 20)
 FETCH_K, TOP_K = 20, 10
@@ -44,7 +42,6 @@ def write_run(
 ) -> Path:
     """A run directory as `rerank_batch` leaves it: Parquet files plus a manifest."""
     run_dir = root / "run_date=2024-05-01" / f"run_id={run_id}"
-    run_dir.mkdir(parents=True)
     cand: dict[str, list] = {name: [] for name in CANDIDATES_SCHEMA.names}
     rr: dict[str, list] = {name: [] for name in RERANKED_SCHEMA.names}
     for qid, docs in candidates.items():
@@ -60,21 +57,14 @@ def write_run(
             row = (qid, i + 1, doc_id, 10.0 - i, j + 1, 1.0 - j / 100, None)
             for name, value in zip(RERANKED_SCHEMA.names, row, strict=True):
                 rr[name].append(value)
-    pq.write_table(pa.table(cand, schema=CANDIDATES_SCHEMA), run_dir / "candidates.parquet")
-    pq.write_table(pa.table(rr, schema=RERANKED_SCHEMA), run_dir / "reranked.parquet")
-    failed_table = {"qid": list(failed), "reason": ["boom"] * len(failed)}
-    pq.write_table(pa.table(failed_table, schema=FAILED_SCHEMA), run_dir / "failed.parquet")
-    hashes = {"labels": "labels-v1", "corpus": "corpus-v1"}
-    if query_set is not None:
-        hashes["query_set"] = query_set
-    manifest = {
-        "run_id": run_id,
-        "status": "completed",
-        "config": {"run": {"fetch_k": FETCH_K, "top_k": TOP_K, "ks": list(KS)}},
-        "hashes": hashes,
-    }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return run_dir
+    hashes = {"labels": "labels-v1", "corpus": "corpus-v1", "query_set": query_set}
+    return runs.write_run(
+        run_dir,
+        pa.table(cand, schema=CANDIDATES_SCHEMA),
+        pa.table(rr, schema=RERANKED_SCHEMA),
+        runs.run_manifest(run_id, fetch_k=FETCH_K, top_k=TOP_K, ks=KS, hashes=hashes),
+        failed=dict.fromkeys(failed, "boom"),
+    )
 
 
 def qid(i: int) -> str:

@@ -29,6 +29,7 @@ from tasks.report import plots, render_report, trend, write_report
 from tasks.report.metrics_table import table_rows
 from tasks.runs import layout, storage
 from tasks.types import Qrels
+from tests.helpers.runs import run_manifest, write_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -95,28 +96,29 @@ def make_run(
         if qid not in failed
     }
     run_dir = layout.new_run_dir(runs_root, run_id, created_at)
-    storage.write_parquet(_candidates_table(candidates), run_dir / "candidates.parquet")
-    storage.write_parquet(_reranked_table(candidates, reranked), run_dir / "reranked.parquet")
-    storage.write_parquet(
-        pa.table({"qid": ["q00"], "reason": ["timeout"]}, schema=layout.FAILED_SCHEMA),
-        run_dir / layout.FAILED_FILE,
-    )
-    manifest: dict[str, Any] = {
-        "run_id": run_id,
-        "status": status,
-        "created_at": created_at.isoformat(),
-        "profile": profile,
-        "config": {
-            "run": {"fetch_k": FETCH_K, "top_k": top_k, "ks": list(KS)},
+    manifest = run_manifest(
+        run_id,
+        fetch_k=FETCH_K,
+        top_k=top_k,
+        ks=KS,
+        status=status,
+        created_at=created_at,
+        profile=profile,
+        config={
             "reranker": {"backend": "cross_encoder", "model": model},
             "embedder": {"model": "all-MiniLM-L6-v2"},
         },
-        "counts": {"queries": len(candidates)},
-        "seconds": {"wall_this_attempt": 1.5},
-    }
-    if cost is not None:
-        manifest["cost"] = {"per_1k_queries": cost}
-    storage.write_json(manifest, run_dir / "manifest.json")
+        counts={"queries": len(candidates)},
+        seconds={"wall_this_attempt": 1.5},
+        cost=None if cost is None else {"per_1k_queries": cost},
+    )
+    write_run(
+        run_dir,
+        _candidates_table(candidates),
+        _reranked_table(candidates, reranked),
+        manifest,
+        failed={"q00": "timeout"},
+    )
     results = evaluate_run(run_dir, qrels, FETCH_K, top_k, KS)
     storage.write_json({"run": {"run_id": run_id}, **results}, run_dir / "metrics.json")
     return run_dir, qrels

@@ -13,8 +13,7 @@ from prefect.client.schemas.schedules import CronSchedule
 from prefect.flows import load_flow_from_entrypoint
 
 from config.settings import load_settings, merge_overrides
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 SPEC = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
 DEPLOYMENTS = {d["name"]: d for d in SPEC["deployments"]}

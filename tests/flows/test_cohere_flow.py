@@ -23,9 +23,9 @@ from tasks.calls.cohere_client import CohereAuthError
 from tasks.errors import NotReadyError
 from tasks.inputs.loaders import load_queries
 from tasks.retrieve import vectorstore
+from tests.helpers import SAMPLE, profile_overrides
+from tests.helpers.cohere_server import BAD_ANSWERS, CohereTestServer
 
-from .cohere_server import BAD_ANSWERS, CohereTestServer
-from .conftest import SAMPLE, profile_overrides
 from .test_cohere import KEY, max_in_window
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ from tasks.inputs.loaders import (
     load_queries,
 )
 from tasks.types import Document, InputError, Query
+from tests.helpers import DATASETS
 
-DATASETS = Path(__file__).parents[1].parent / "shared" / "datasets"
 HEADER = "query-id\tcorpus-id\tscore\n"
 
 

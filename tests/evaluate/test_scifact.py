@@ -7,8 +7,7 @@ import pytest
 from config.settings import load_settings
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
-
-from .conftest import DATASETS
+from tests.helpers import DATASETS
 
 pytestmark = pytest.mark.slow
 

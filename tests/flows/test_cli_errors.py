@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, SAMPLE, profile_overrides
+from tests.helpers import REPO, SAMPLE, profile_overrides
 
 Case = Callable[[Path], tuple[list[str], str]]
 

@@ -16,8 +16,7 @@ from flows.rerank_batch import rerank_batch
 from tasks import faq
 from tasks.evaluate import regression
 from tasks.runs import layout, storage
-
-from .conftest import SAMPLE, assert_metrics_close, profile_overrides
+from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides
 
 pytestmark = pytest.mark.slow
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -20,8 +20,7 @@ from flows.rerank_batch import rerank_batch
 from tasks import embed
 from tasks.inputs.loaders import load_qrels, load_queries
 from tasks.retrieve import vectorstore
-
-from .conftest import DATASETS
+from tests.helpers import DATASETS
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,8 +11,7 @@ from tasks.errors import NotReadyError
 from tasks.index import indexing, store
 from tasks.index.store import IndexMismatchError
 from tasks.retrieve.vectorstore import open_client
-
-from .conftest import profile_overrides
+from tests.helpers import profile_overrides
 
 
 @pytest.fixture

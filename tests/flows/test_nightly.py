@@ -14,8 +14,7 @@ from flows.nightly_regression import nightly_regression
 from tasks.evaluate import regression
 from tasks.inputs.loaders import load_qrels
 from tasks.runs import layout, storage
-
-from .conftest import SAMPLE, profile_overrides, read_artifact
+from tests.helpers import SAMPLE, profile_overrides, read_artifact
 
 pytestmark = pytest.mark.slow
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

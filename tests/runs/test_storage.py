@@ -17,8 +17,7 @@ from tasks.errors import NotReadyError
 from tasks.evaluate import metrics
 from tasks.runs import layout, storage
 from tasks.runs.layout import CANDIDATES_SCHEMA, RERANKED_SCHEMA
-
-from .conftest import assert_metrics_close
+from tests.helpers import assert_metrics_close
 
 
 def _table(n: int, seed: int) -> pa.Table:

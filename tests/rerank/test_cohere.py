@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +19,8 @@ from tasks.rerank.cache import RerankCache
 from tasks.rerank.cohere import CohereReranker
 from tasks.rerank.cohere_answer import answer_scores
 from tasks.types import Hit
-
-from .cohere_server import BAD_ANSWERS, CohereTestServer
+from tests.helpers import REPO
+from tests.helpers.cohere_server import BAD_ANSWERS, CohereTestServer
 
 KEY = "test-key-3f9a7c1e5b"
 
@@ -352,7 +351,7 @@ def test_processes_on_one_key_share_the_pace(tmp_path):
     import sys
     import time
 
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     keys = ["shared-key", "shared-key", "other-key"]
     procs = [
         subprocess.Popen(

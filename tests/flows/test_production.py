@@ -25,8 +25,7 @@ import pytest
 import yaml
 
 from tasks.runs import storage
-
-from .conftest import REPO, S3_ENV, SAMPLE, assert_metrics_close, profile_overrides
+from tests.helpers import REPO, S3_ENV, SAMPLE, assert_metrics_close, profile_overrides
 
 pytestmark = pytest.mark.slow
 PREFECT = [sys.executable, "-m", "prefect"]

@@ -16,8 +16,7 @@ from tasks.index import lexical
 from tasks.rerank.base import flatten, scatter
 from tasks.rerank.registry import BACKENDS, get_reranker
 from tasks.types import Hit
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 QUERIES = ["how do I export a notebook to pdf", "reset password with sso"]
 CANDIDATES = [
