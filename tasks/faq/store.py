@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,22 +105,20 @@ def publish(faq_dir: Path, table: pa.Table, manifest: Mapping[str, Any]) -> None
     Call under `writer_lock`. Each file is complete before its rename, and a reader that already
     holds the old file keeps reading it (its inode lives on until closed).
     """
-    faq_dir.mkdir(parents=True, exist_ok=True)
-    token = f"{os.getpid()}.{secrets.token_hex(3)}"
-    tmp_parquet = faq_dir / f".{PARQUET_FILE}.{token}.tmp"
-    tmp_db = faq_dir / f".{DB_FILE}.{token}.tmp"
     labels = {"run_id": manifest["run_id"], "table_hash": manifest["table_hash"]}
-    try:
-        pq.write_table(
-            table.replace_schema_metadata({f"rerankflow.{k}": v for k, v in labels.items()}),
-            tmp_parquet,
-        )
-        _fsync(tmp_parquet)
-        _build_duckdb(tmp_db, tmp_parquet, manifest)
-        os.replace(tmp_parquet, faq_dir / PARQUET_FILE)
-        os.replace(tmp_db, faq_dir / DB_FILE)
-        _fsync(faq_dir)
-    finally:
-        for path in (tmp_parquet, tmp_db, tmp_db.with_name(tmp_db.name + ".wal")):
-            path.unlink(missing_ok=True)
+    # Nested so the Parquet file is renamed into place first, then the DuckDB file.
+    with (
+        storage.atomic_path(faq_dir / DB_FILE) as tmp_db,
+        storage.atomic_path(faq_dir / PARQUET_FILE) as tmp_parquet,
+    ):
+        try:
+            pq.write_table(
+                table.replace_schema_metadata({f"rerankflow.{k}": v for k, v in labels.items()}),
+                tmp_parquet,
+            )
+            _fsync(tmp_parquet)
+            _build_duckdb(tmp_db, tmp_parquet, manifest)
+        finally:
+            tmp_db.with_name(tmp_db.name + ".wal").unlink(missing_ok=True)
+    _fsync(faq_dir)
     storage.write_json(dict(manifest), faq_dir / MANIFEST_FILE)
