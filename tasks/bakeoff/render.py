@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tasks.evaluate import metrics
+from tasks.report.tables import markdown_table, text_table
 
 
 def _num(value: float | None, spec: str = ".4f") -> str:
@@ -119,21 +120,13 @@ def notes(table: Mapping[str, Any]) -> list[str]:
 
 
 def format_table(table: Mapping[str, Any]) -> str:
-    rows = table_rows(table)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for i, row in enumerate(rows):
-        pairs = enumerate(zip(row, widths, strict=True))
-        cells = [c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in pairs]
-        out.append("  ".join(cells).rstrip())
-        if i == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join([f"bake-off {table['bakeoff_id']}", *out, "", *notes(table)])
+    header, *rows = table_rows(table)
+    lines = text_table(header, rows)
+    return "\n".join([f"bake-off {table['bakeoff_id']}", *lines, "", *notes(table)])
 
 
 def format_markdown(table: Mapping[str, Any]) -> str:
     """For the Prefect artifact (and the README)."""
-    rows = table_rows(table)
-    lines = ["| " + " | ".join(rows[0]) + " |", "|---" + "|---:" * (len(rows[0]) - 1) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    header, *rows = table_rows(table)
+    lines = markdown_table(header, rows)
     return "\n".join([*lines, "", *(f"- {line}" for line in notes(table))])

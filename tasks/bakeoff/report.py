@@ -7,16 +7,14 @@ terminal table (`tasks.bakeoff.render.table_rows`).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-import jinja2
 from upath import UPath
 
 from tasks.bakeoff.render import notes, table_rows
 from tasks.report.figure import COLORS, png_figure
+from tasks.report.pages import environment, png_data_uri
 from tasks.runs import storage
 from tasks.runs.storage import PathLike
 
@@ -52,17 +50,6 @@ def plot_quality_vs_cost(table: Mapping[str, Any], out_path: PathLike) -> UPath:
     return out_path
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("tasks.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_report(table: Mapping[str, Any], plot_path: PathLike, settings: Any) -> str:
     rows = table_rows(table)
     body = []
@@ -72,7 +59,7 @@ def render_report(table: Mapping[str, Any], plot_path: PathLike, settings: Any) 
     png = storage.location(plot_path).read_bytes()
     queries = next((c["queries"] for c in table["columns"] if "queries" in c), "-")
     return (
-        _environment()
+        environment()
         .get_template(TEMPLATE)
         .render(
             bakeoff_id=table["bakeoff_id"],
@@ -82,7 +69,7 @@ def render_report(table: Mapping[str, Any], plot_path: PathLike, settings: Any) 
             header=rows[0],
             rows=body,
             notes=notes(table),
-            plot_src="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            plot_src=png_data_uri(png),
             plot_alt=f"{table['metric']} against cost per 1,000 queries, one point per reranker",
         )
     )

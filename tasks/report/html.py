@@ -10,14 +10,11 @@ same as the terminal table, formatted with the same 4 decimals.
 
 from __future__ import annotations
 
-import base64
 import tempfile
 from collections.abc import Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from upath import UPath
@@ -25,6 +22,7 @@ from upath import UPath
 from tasks.evaluate.metrics import DEFAULT_KS, evaluate_run
 from tasks.report import plots, trend
 from tasks.report.metrics_table import diagnostic_lines, table_rows
+from tasks.report.pages import environment, png_data_uri
 from tasks.report.tables import fmt_number
 from tasks.runs import storage
 from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
@@ -34,27 +32,12 @@ from tasks.types import Qrels
 TEMPLATE = "report.html.j2"
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("tasks.report", "templates"),
-        autoescape=True,  # every value is text unless explicitly marked safe
-        undefined=jinja2.StrictUndefined,  # a misspelt field fails the report, not blanks it
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _markdown_to_html(text: str) -> Markup:
     """Markdown (tables, lists, bold) as HTML; raw HTML is escaped, links/images stay text."""
     # Links and images are disabled so the report can never point at (or fetch) a URL.
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.disable(["link", "image", "autolink"])
     return Markup(md.render(text))  # safe: markdown-it escaped all text (html disabled)
-
-
-def _png_data_uri(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def _run_metrics(
@@ -146,7 +129,12 @@ def _figures(
             figures.append({"id": "trend", "title": "Trend", "alt": alt, "path": path})
         # Read while the temporary directory still exists.
         return [
-            {"id": f["id"], "title": f["title"], "alt": f["alt"], "src": _png_data_uri(f["path"])}
+            {
+                "id": f["id"],
+                "title": f["title"],
+                "alt": f["alt"],
+                "src": png_data_uri(f["path"].read_bytes()),
+            }
             for f in figures
         ]
 
@@ -174,7 +162,7 @@ def render_report(
             _markdown_to_html(comparison_markdown) if comparison_markdown is not None else None
         ),
     }
-    return _environment().get_template(TEMPLATE).render(context)
+    return environment().get_template(TEMPLATE).render(context)
 
 
 def write_report(

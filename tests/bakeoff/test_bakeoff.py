@@ -28,9 +28,7 @@ from tasks.inputs.loaders import load_qrels, load_queries
 from tasks.retrieve import vectorstore
 from tasks.runs import layout, runstore
 from tests.helpers import REPO, SAMPLE, assert_metrics_close, profile_overrides
-from tests.helpers.cohere_server import CohereTestServer
-
-from .test_cohere import KEY
+from tests.helpers.cohere_server import KEY, CohereTestServer
 
 N_QUERIES = len(load_queries(SAMPLE / "labels.jsonl"))
 N_BATCHES = -(-N_QUERIES // 16)  # the demo profile's query_batch_size

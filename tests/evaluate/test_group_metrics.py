@@ -7,10 +7,8 @@ import json
 import logging
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -26,85 +24,23 @@ from tasks.report.metrics_table import format_table, headline
 from tasks.report.plots import recall_curve_data
 from tasks.runs.manifest import RunManifest
 from tasks.types import Qrels
-from tests.helpers.runs import run_manifest, write_run
-
-from .test_metrics import (
-    _assert_close,
-    _reference_means,
-    _reference_per_query,
+from tests.helpers.reference import (
+    assert_close,
     assert_diagnostics,
+    reference_means,
+    reference_per_query,
 )
+from tests.helpers.runs import Chunks, write_group_run
 
 TOL = 1e-9
 KEY = "source"
 # qid -> [(chunk id, group id or None, score)]
-Chunks = dict[str, list[tuple[str, str | None, float]]]
 
 SHAPES = [
     ("default", 10, 5, (1, 3, 5, 10, 20)),
     ("odd_cutoffs", 12, 7, (1, 2, 4, 7, 9, 30)),
     ("top_equals_fetch", 6, 6, (1, 3, 6)),
 ]
-
-
-def write_group_run(
-    run_dir: Path,
-    candidates: Chunks,
-    reranked: Chunks,
-    *,
-    group_key: str | None = KEY,
-    fetch_k: int = 10,
-    top_k: int = 5,
-    ks: Sequence[int] = (1, 3, 5, 10),
-    run_id: str = "R",
-) -> Path:
-    """The two Parquet files with the group_id column last (nullable), plus a manifest."""
-    cand: dict[str, list] = {"qid": [], "retrieval_rank": [], "doc_id": [], "retrieval_score": []}
-    cand["group_id"] = []
-    retrieval: dict[tuple[str, str], tuple[int, float]] = {}
-    for qid, chunks in candidates.items():
-        for rank, (chunk, group, score) in enumerate(chunks, start=1):
-            for name, value in zip(cand, (qid, rank, chunk, score, group), strict=True):
-                cand[name].append(value)
-            retrieval[(qid, chunk)] = (rank, score)
-    rr: dict[str, list] = {
-        name: []
-        for name in (
-            "qid",
-            "rank",
-            "doc_id",
-            "rerank_score",
-            "retrieval_rank",
-            "retrieval_score",
-            "group_id",
-        )
-    }
-    for qid, chunks in reranked.items():
-        for rank, (chunk, group, score) in enumerate(chunks, start=1):
-            row = (qid, rank, chunk, score, *retrieval[(qid, chunk)], group)
-            for name, value in zip(rr, row, strict=True):
-                rr[name].append(value)
-    types = {
-        "qid": pa.string(),
-        "doc_id": pa.string(),
-        "group_id": pa.string(),
-        "retrieval_rank": pa.int32(),
-        "rank": pa.int32(),
-    }
-    tables = [
-        pa.table(cols, schema=pa.schema([(c, types.get(c, pa.float64())) for c in cols]))
-        for cols in (cand, rr)
-    ]
-    manifest = run_manifest(
-        run_id,
-        fetch_k=fetch_k,
-        top_k=top_k,
-        ks=ks,
-        created_at=datetime(2026, 1, 2, 2, tzinfo=UTC),
-        config={"qdrant": {"collection": "chunks", "group_key": group_key}},
-        hashes={"query_set": "qs-1", "labels": "l-1", "corpus": "c-1"},
-    )
-    return write_run(run_dir, *tables, manifest)
 
 
 def _random_case(seed: int, fetch_k: int, top_k: int) -> tuple[Qrels, Chunks, Chunks]:
@@ -187,16 +123,16 @@ def test_group_level_matches_pytrec_eval_on_the_maxp_run(
 
     ret_ks = sorted({k for k in ks if k <= fetch_k} | {fetch_k})
     rr_ks = [k for k in ks if k <= top_k]
-    ret_ref = _reference_per_query(qrels, maxp_run(candidates), sorted(set(ret_ks) | {top_k}))
-    rr_ref = _reference_per_query(qrels, maxp_run(reranked), sorted(set(rr_ks) | {top_k}))
-    _assert_close(
+    ret_ref = reference_per_query(qrels, maxp_run(candidates), sorted(set(ret_ks) | {top_k}))
+    rr_ref = reference_per_query(qrels, maxp_run(reranked), sorted(set(rr_ks) | {top_k}))
+    assert_close(
         result["retrieval"],
-        _reference_means(ret_ref, ret_ks)
+        reference_means(ret_ref, ret_ks)
         | _means(chunk_coverage(qrels, candidates, ret_ks), ret_ks),
     )
-    _assert_close(
+    assert_close(
         result["reranked"],
-        _reference_means(rr_ref, rr_ks) | _means(chunk_coverage(qrels, reranked, rr_ks), rr_ks),
+        reference_means(rr_ref, rr_ks) | _means(chunk_coverage(qrels, reranked, rr_ks), rr_ks),
     )
     assert result["unit"] == {"level": "group", "group_key": KEY}
     assert {key.partition("@")[0] for key in result["retrieval"]} == set(ALL_METRIC_NAMES)

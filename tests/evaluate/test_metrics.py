@@ -12,7 +12,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import pytrec_eval
 
 from config.settings import METRIC_NAMES
 from tasks.evaluate.metrics import DEFAULT_KS, evaluate_run, per_query, ranking_metrics
@@ -20,9 +19,15 @@ from tasks.evaluate.sql import parquet_relation, register_qrels
 from tasks.report.metrics_table import format_table
 from tasks.rerank.batch import tie_break_order
 from tasks.types import InputError, Qrels
-
-TOL = 1e-9
-Run = dict[str, dict[str, float]]
+from tests.helpers.reference import (
+    TOL,
+    Run,
+    assert_close,
+    assert_diagnostics,
+    reference_means,
+    reference_per_query,
+    truncate,
+)
 
 # (name, fetch_k, top_k, ks)
 SHAPES = [
@@ -139,87 +144,6 @@ def _random_case(
     return qrels, candidates, reranked
 
 
-def _truncate(run: Run, k: int) -> Run:
-    """Top k of each query in trec_eval order (score desc at C float precision, doc_id desc)."""
-    out: Run = {}
-    for qid, docs in run.items():
-        with np.errstate(over="ignore"):  # beyond float32's range: inf, as in C
-            ranked = sorted(
-                docs.items(), key=lambda item: (np.float32(item[1]), item[0]), reverse=True
-            )
-        out[qid] = dict(ranked[:k])
-    return out
-
-
-def _reference_per_query(
-    qrels: Qrels, run: Run, ks: Sequence[int]
-) -> dict[str, dict[int, dict[str, float]]]:
-    """pytrec_eval per-query values for labelled queries; missing ones count 0."""
-    measures = set()
-    for k in ks:
-        measures |= {f"recall_{k}", f"P_{k}", f"success_{k}", f"ndcg_cut_{k}"}
-    full = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
-    mrr_eval = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"})
-    mrr = {k: mrr_eval.evaluate(_truncate(run, k)) for k in ks}
-    labelled = [q for q, docs in qrels.items() if any(rel > 0 for rel in docs.values())]
-    out: dict[str, dict[int, dict[str, float]]] = {}
-    for qid in labelled:
-        res = full.get(qid, {})
-        out[qid] = {
-            k: {
-                "recall": res.get(f"recall_{k}", 0.0),
-                "precision": res.get(f"P_{k}", 0.0),
-                "hit_rate": res.get(f"success_{k}", 0.0),
-                "mrr": mrr[k].get(qid, {}).get("recip_rank", 0.0),
-                "ndcg": res.get(f"ndcg_cut_{k}", 0.0),
-            }
-            for k in ks
-        }
-    return out
-
-
-def _reference_means(
-    per_q: dict[str, dict[int, dict[str, float]]], ks: Sequence[int]
-) -> dict[str, float]:
-    return {
-        f"{name}@{k}": sum(v[k][name] for v in per_q.values()) / len(per_q)
-        for k in ks
-        for name in METRIC_NAMES
-    }
-
-
-def _assert_close(actual: dict[str, float], expected: dict[str, float]) -> None:
-    assert set(actual) == set(expected)
-    for key, value in expected.items():
-        assert actual[key] == pytest.approx(value, abs=TOL, rel=0), key
-
-
-def assert_diagnostics(result, ret_ref, rr_ref, labelled, fetch_k: int, top_k: int) -> None:
-    """The run's diagnostics against ones derived from the pytrec_eval reference values."""
-    n = len(labelled)
-    hit_top = {q for q in labelled if ret_ref[q][top_k]["hit_rate"] > 0}
-    hit_fetch = {q for q in labelled if ret_ref[q][fetch_k]["hit_rate"] > 0}
-    rr_hit = {q for q in labelled if rr_ref[q][top_k]["hit_rate"] > 0}
-    delta = {q: rr_ref[q][top_k]["ndcg"] - ret_ref[q][top_k]["ndcg"] for q in labelled}
-    diag = result["diagnostics"]
-    assert diag["retrieval_ceiling"] == result["retrieval"][f"recall@{fetch_k}"]
-    assert diag["in_fetch_k_not_top_k"] == pytest.approx(len(hit_fetch - hit_top) / n, abs=TOL)
-    assert diag["in_fetch_k_not_top_k_after"] == pytest.approx(len(hit_fetch - rr_hit) / n, abs=TOL)
-    assert diag["headroom"] == pytest.approx(
-        {
-            "already_right": len(hit_top) / n,
-            "fixable_by_reranking": len(hit_fetch - hit_top) / n,
-            "not_retrieved": (n - len(hit_fetch)) / n,
-        },
-        abs=TOL,
-    )
-    assert diag[f"per_query_ndcg@{top_k}"] == {
-        "improved": sum(d > TOL for d in delta.values()),
-        "worse": sum(d < -TOL for d in delta.values()),
-        "same": sum(abs(d) <= TOL for d in delta.values()),
-    }
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize(("shape", "fetch_k", "top_k", "ks"), SHAPES, ids=[s[0] for s in SHAPES])
 def test_evaluate_run_matches_pytrec_eval(
@@ -235,10 +159,10 @@ def test_evaluate_run_matches_pytrec_eval(
 
     ret_ks = sorted({k for k in ks if k <= fetch_k} | {fetch_k})
     rr_ks = [k for k in ks if k <= top_k]
-    ret_ref = _reference_per_query(qrels, ret_run, sorted(set(ret_ks) | {top_k}))
-    rr_ref = _reference_per_query(qrels, rr_run, sorted(set(rr_ks) | {top_k}))
-    _assert_close(result["retrieval"], _reference_means(ret_ref, ret_ks))
-    _assert_close(result["reranked"], _reference_means(rr_ref, rr_ks))
+    ret_ref = reference_per_query(qrels, ret_run, sorted(set(ret_ks) | {top_k}))
+    rr_ref = reference_per_query(qrels, rr_run, sorted(set(rr_ks) | {top_k}))
+    assert_close(result["retrieval"], reference_means(ret_ref, ret_ks))
+    assert_close(result["reranked"], reference_means(rr_ref, rr_ks))
 
     labelled = set(ret_ref)
     in_run = set(candidates)
@@ -274,7 +198,7 @@ def test_per_query_matches_pytrec_eval(tmp_path: Path, seed: int) -> None:
     ]:
         path = tmp_path / file
         got = per_query(con, parquet_relation(path, column), ks)
-        expected = _reference_per_query(qrels, _read_run(path, column), ks)
+        expected = reference_per_query(qrels, _read_run(path, column), ks)
         assert set(got) == set(expected)
         for qid, by_k in expected.items():
             for k, values in by_k.items():
@@ -316,7 +240,7 @@ def test_scores_closer_than_float32_tie_as_in_trec_eval(tmp_path: Path) -> None:
     candidates = {q: list(docs.items()) for q, docs in run.items()}
     _write_run_files(tmp_path, candidates, candidates, random.Random(0))
     ks = [1, 2, 3]
-    expected = _reference_per_query(qrels, run, ks)
+    expected = reference_per_query(qrels, run, ks)
     assert expected["q"][1]["recall"] == 0.0 and expected["q"][2]["mrr"] == 0.5  # b first
     assert expected["s"][1]["hit_rate"] == 1.0 and expected["s"][1]["ndcg"] == 1.0  # m first
     con = duckdb.connect()
@@ -330,7 +254,7 @@ def test_scores_closer_than_float32_tie_as_in_trec_eval(tmp_path: Path) -> None:
     for qid, docs in run.items():
         ids, scores = list(docs), list(docs.values())
         order = [ids[i] for i in tie_break_order(scores, ids)]
-        assert order == list(_truncate(run, len(ids))[qid]), qid
+        assert order == list(truncate(run, len(ids))[qid]), qid
 
 
 def _hand_case(run_dir: Path) -> Qrels:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.helpers import SAMPLE, profile_overrides
+from tests.helpers import SAMPLE, profile_overrides, rerankflow
 
 runner = CliRunner()
 
@@ -25,20 +22,6 @@ def test_help(command):
 
 def _sets(overrides: dict) -> list[str]:
     return [arg for k, v in overrides.items() for arg in ("--set", f"{k}={v}")]
-
-
-def rerankflow(*args: str) -> subprocess.CompletedProcess:
-    """The real console entry in its own process, recording on the session's test server."""
-    from prefect.settings import PREFECT_API_URL
-
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
-    return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_bad_labels_stop_the_run_with_file_line_field(prefect_server, tmp_path):
@@ -88,7 +71,7 @@ def _labels_file(path, rows: dict[str, list[str]]):
 
 
 def _chunk_run(tmp_path, group_key: str | None):
-    from .test_group_metrics import write_group_run
+    from tests.helpers.runs import write_group_run
 
     def group(g: str) -> str | None:
         return g if group_key else None

@@ -24,9 +24,7 @@ from tasks.errors import NotReadyError
 from tasks.inputs.loaders import load_queries
 from tasks.retrieve import vectorstore
 from tests.helpers import SAMPLE, profile_overrides
-from tests.helpers.cohere_server import BAD_ANSWERS, CohereTestServer
-
-from .test_cohere import KEY, max_in_window
+from tests.helpers.cohere_server import BAD_ANSWERS, KEY, CohereTestServer, max_in_window
 
 pytestmark = pytest.mark.slow
 

@@ -4,6 +4,10 @@ test server is `tests.helpers.cohere_server`; run directories are built by `test
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +92,26 @@ def read_artifact(key: str) -> dict:
         )
     assert found, f"no artifact with key {key!r}"
     return found[0].model_dump(mode="json")
+
+
+def rerankflow(*args: str) -> subprocess.CompletedProcess:
+    """The real console entry in its own process, recording on the session's test server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def existing_collection_script():
+    """The shipped example that builds a chunked collection with plain qdrant-client."""
+    path = REPO / "data" / "make_existing_collection.py"
+    spec = importlib.util.spec_from_file_location("make_existing_collection", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

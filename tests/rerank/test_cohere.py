@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -20,20 +19,7 @@ from tasks.rerank.cohere import CohereReranker
 from tasks.rerank.cohere_answer import answer_scores
 from tasks.types import Hit
 from tests.helpers import REPO
-from tests.helpers.cohere_server import BAD_ANSWERS, CohereTestServer
-
-KEY = "test-key-3f9a7c1e5b"
-
-
-def max_in_window(times: Sequence[float], window_s: float) -> int:
-    """The most requests any window of window_s seconds holds (sliding, as the server counts)."""
-    times = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window_s:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
+from tests.helpers.cohere_server import BAD_ANSWERS, KEY, CohereTestServer, max_in_window
 
 
 def hits(n: int, words: str = "alpha beta gamma") -> list[Hit]:

@@ -7,7 +7,6 @@ payload {text, source, chunk}); labels name source documents.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -28,17 +27,9 @@ from tasks.retrieve.batch import retrieve
 from tasks.retrieve.collection import ForeignCollectionError, collection_state, require_collection
 from tasks.retrieve.search import search_batch
 from tasks.types import Hit
-from tests.helpers import REPO, SAMPLE
+from tests.helpers import SAMPLE, existing_collection_script
 
 COLLECTION = "sample_chunks"
-
-
-def _script():
-    path = REPO / "data" / "make_existing_collection.py"
-    spec = importlib.util.spec_from_file_location("make_existing_collection", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +37,7 @@ def chunk_store(tmp_path_factory) -> Path:
     """The shipped script's collection, in its own embedded store (closed: not held)."""
     path = tmp_path_factory.mktemp("existing") / "qdrant"
     client = QdrantClient(path=str(path))
-    _script().build(client, COLLECTION, SAMPLE / "corpus.jsonl")
+    existing_collection_script().build(client, COLLECTION, SAMPLE / "corpus.jsonl")
     client.close()
     return path
 
@@ -437,7 +428,7 @@ def test_flows_leave_the_collection_as_it_was(prefect_server, chunk_store, tmp_p
 
 @pytest.mark.slow
 def test_cli_runs_the_shipped_profile_without_index(prefect_server, chunk_store, tmp_path):
-    from .test_cli import rerankflow
+    from tests.helpers import rerankflow
 
     vectorstore.close_clients()  # the subprocesses open the embedded store
     sets = ["--set", f"qdrant.path={chunk_store}", "--set", f"run.runs_root={tmp_path / 'runs'}"]

@@ -40,7 +40,7 @@ def chunked_scifact(tmp_path_factory):
     the shipped example script (plain qdrant-client, as a team would) on a subset corpus."""
     from qdrant_client import QdrantClient
 
-    from .test_existing import _script
+    from tests.helpers import existing_collection_script
 
     root = tmp_path_factory.mktemp("existing-scifact")
     scifact = DATASETS / "scifact"
@@ -56,7 +56,9 @@ def chunked_scifact(tmp_path_factory):
     corpus.write_text("\n".join(keep) + "\n", encoding="utf-8")
     path = root / "qdrant"
     client = QdrantClient(path=str(path))
-    n_chunks = _script().build(client, COLLECTION, corpus, sentences=SENTENCES_PER_CHUNK)
+    n_chunks = existing_collection_script().build(
+        client, COLLECTION, corpus, sentences=SENTENCES_PER_CHUNK
+    )
     client.close()
     overrides = {
         "qdrant.path": str(path),
