@@ -42,7 +42,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "tests.cohere_server",
+            "tests.helpers.cohere_server",
             "--port",
             "0",
             "--key",

@@ -1,5 +1,8 @@
 """A Cohere-compatible rerank server on 127.0.0.1 for tests and benchmarks (stdlib only).
 
+Over 300 lines on purpose: it is one server (wire format, auth, limits, faults) that tests import
+and benchmarks run as a process, and its parts only make sense together.
+
 It speaks the wire format of Cohere's POST /v2/rerank as the real `cohere` SDK sends and parses
 it: Bearer-key auth (401), a per-key sliding-window request limit (429 + Retry-After), request
 validation (400), `{"id", "results", "meta"}` on success, and `{"id", "message"}` error bodies.
@@ -8,7 +11,7 @@ body is wrong: see BAD_ANSWERS) can be injected to exercise client retries and c
 
 Run it alone for benchmarks; it prints its URL on one line and serves until killed:
 
-    python -m tests.cohere_server --port 0 --key KEY --rpm N --window 60 --latency 0.05
+    python -m tests.helpers.cohere_server --port 0 --key KEY --rpm N --window 60 --latency 0.05
 """
 
 from __future__ import annotations
