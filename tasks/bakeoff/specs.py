@@ -9,6 +9,7 @@ from typing import get_args
 
 from config.settings import GROUP_METRIC_NAMES, METRIC_NAMES, RerankBackend, Settings
 from tasks.errors import SettingsError
+from tasks.evaluate.names import Metric
 from tasks.rerank.registry import BACKENDS, MODEL_BACKENDS
 
 BASELINE = "none"
@@ -64,19 +65,22 @@ def parse_specs(texts: Sequence[str]) -> list[RerankerSpec]:
 
 def parse_metric(text: str, settings: Settings) -> tuple[str, int]:
     """The headline metric (reranked stage) the deltas, tests and 'best' are about."""
-    name, sep, k = text.partition("@")
     names = METRIC_NAMES + (GROUP_METRIC_NAMES if settings.qdrant.group_key else ())
-    if not sep or name not in names or not k.isdigit():
+    try:
+        metric = Metric.parse(text)
+    except ValueError:
+        metric = None
+    if metric is None or metric.name not in names:
         raise SettingsError(
             f"--metric {text}: expected name@k with a name in {', '.join(names)}, e.g. recall@5"
         )
     ks = settings.run.ks
-    if int(k) not in ks or int(k) > settings.run.top_k:
+    if metric.k not in ks or metric.k > settings.run.top_k:
         raise SettingsError(
-            f"--metric {text}: k={int(k)} must be in run.ks {list(ks)} and at most run.top_k "
-            f"({settings.run.top_k}); add it, e.g. --set 'run.ks=[{int(k)}, 10]'"
+            f"--metric {text}: k={metric.k} must be in run.ks {list(ks)} and at most run.top_k "
+            f"({settings.run.top_k}); add it, e.g. --set 'run.ks=[{metric.k}, 10]'"
         )
-    return name, int(k)
+    return metric.name, metric.k
 
 
 def column_settings(base: Settings, spec: RerankerSpec) -> Settings:

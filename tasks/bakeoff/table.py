@@ -13,6 +13,7 @@ from tasks.bakeoff.measure import column_cost, column_metrics, usage
 from tasks.bakeoff.specs import BASELINE
 from tasks.evaluate import metrics
 from tasks.evaluate.compare import compare_runs
+from tasks.evaluate.names import Metric
 from tasks.rerank.registry import HOSTED_BACKENDS, MODEL_BACKENDS
 from tasks.runs import layout
 from tasks.runs.storage import PathLike
@@ -90,7 +91,7 @@ def build_table(
     """The bake-off's table from its manifest and its columns' runs (JSON-ready)."""
     metric = manifest["metric"]
     alpha = float(manifest["alpha"])
-    name, k = metric.partition("@")[0], int(metric.partition("@")[2])
+    name, k = Metric.parse(metric).name, Metric.parse(metric).k
     top_k = settings.run.top_k
     shown = list(dict.fromkeys([metric, f"recall@{top_k}", f"ndcg@{top_k}"]))
     if settings.qdrant.group_key:
