@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -186,11 +187,9 @@ def _dead_dir(tmp: Path) -> Path:
     return tmp / "runs" / "run_date=2026-12-01" / "run_id=r1"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_a_users_mistake_is_one_line(name, tmp_path):
-    args, expected = CASES[name](tmp_path)
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+def _run_case(name: str, tmp: Path) -> tuple[subprocess.CompletedProcess, list[Path], str]:
+    args, expected = CASES[name](tmp)
+    before = sorted(p.relative_to(tmp) for p in tmp.rglob("*"))
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != "CO_API_KEY"
     }
@@ -202,6 +201,25 @@ def test_a_users_mistake_is_one_line(name, tmp_path):
         text=True,
         timeout=120,
     )
+    return result, before, expected
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    tmp_path_factory,
+) -> dict[str, tuple[subprocess.CompletedProcess, list[Path], str, Path]]:
+    """Every case's console run, two at a time: each is a process that mostly imports, so the
+    cases share the machine's cores instead of queueing (the assertions stay one test each)."""
+    tmps = {name: tmp_path_factory.mktemp(f"case-{i}") for i, name in enumerate(sorted(CASES))}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(_run_case, name, tmp) for name, tmp in tmps.items()}
+        return {name: (*f.result(), tmps[name]) for name, f in futures.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_users_mistake_is_one_line(name, outcomes):
+    result, before, expected, tmp = outcomes[name]
     lines = result.stderr.splitlines()
     assert result.returncode == 2, result.stderr[-3000:]
     assert len(lines) == 1, result.stderr[-3000:]
@@ -209,7 +227,7 @@ def test_a_users_mistake_is_one_line(name, tmp_path):
     assert "Starting temporary server" not in result.stderr  # checked before any server
     assert lines[0].startswith("error: ") and expected in lines[0], lines[0]
     # Nothing written: the files are the ones the case made.
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert sorted(p.relative_to(tmp) for p in tmp.rglob("*")) == before
 
 
 @pytest.mark.slow
