@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 class CallJournal:
-    """One batch's journal under `directory` (layout.journal_dir); thread-safe."""
+    """One batch's journal under `directory` (tasks.runs.layout.journal_dir); thread-safe."""
 
     def __init__(self, directory: PathLike, run_id: str, batch: int) -> None:
         self.dir = location(directory)
