@@ -7,60 +7,7 @@ re-exported here.
 
 from __future__ import annotations
 
-from config.settings import (
-    ALL_METRIC_NAMES,
-    DEFAULT_COHERE_MODEL,
-    DEFAULT_EMBEDDER,
-    GROUP_METRIC_NAMES,
-    METRIC_NAMES,
-    PROFILES_DIR,
-    CohereSettings,
-    CostSettings,
-    DatasetSettings,
-    EmbedderSettings,
-    FaqSettings,
-    GateMode,
-    GateRule,
-    Location,
-    QdrantSettings,
-    RegressionSettings,
-    RerankBackend,
-    RerankerSettings,
-    RunSettings,
-    SearchParamsSettings,
-    Settings,
-    Stage,
-    load_settings,
-    merge_overrides,
-    parse_override,
-    resolve_profile_path,
-)
+from config import settings as _settings
+from config.settings import *  # noqa: F403 (the same public names, listed once in config.settings)
 
-__all__ = [
-    "ALL_METRIC_NAMES",
-    "DEFAULT_COHERE_MODEL",
-    "DEFAULT_EMBEDDER",
-    "GROUP_METRIC_NAMES",
-    "METRIC_NAMES",
-    "PROFILES_DIR",
-    "CohereSettings",
-    "CostSettings",
-    "DatasetSettings",
-    "EmbedderSettings",
-    "FaqSettings",
-    "GateMode",
-    "GateRule",
-    "Location",
-    "QdrantSettings",
-    "RegressionSettings",
-    "RerankBackend",
-    "RerankerSettings",
-    "RunSettings",
-    "SearchParamsSettings",
-    "Settings",
-    "Stage",
-    "load_settings",
-    "merge_overrides",
-    "parse_override",
-    "resolve_profile_path",
-]
+__all__ = list(_settings.__all__)
