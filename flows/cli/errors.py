@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import NoReturn
 
 import typer
 
@@ -41,3 +42,9 @@ def reported() -> Iterator[None]:
 
         typer.secho(f"error: {one_line(exc)}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
+
+
+def stop(message: str, code: int) -> NoReturn:
+    """End a command that ran but did not fully succeed: a yellow line on stderr, `code`."""
+    typer.secho(message, fg=typer.colors.YELLOW, err=True)
+    raise typer.Exit(code)

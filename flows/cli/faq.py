@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.errors import reported
+from flows.cli.errors import reported, stop
 from flows.cli.options import ProfileOpt, SetOpt, collect_overrides, resolve_settings
 
 faq_app = typer.Typer(help="Precomputed answers for FAQ questions.", no_args_is_help=True)
@@ -55,8 +55,7 @@ def lookup(
         settings = resolve_settings(profile, collect_overrides(set_))
         rows = faq.lookup(faq.serving_dir(settings, faq_dir), question, top_k)
     if not rows:
-        typer.secho(f"no precomputed answer for: {question}", fg=typer.colors.YELLOW, err=True)
-        raise typer.Exit(1)
+        stop(f"no precomputed answer for: {question}", 1)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return

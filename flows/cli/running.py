@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.errors import reported
+from flows.cli.errors import reported, stop
 from flows.cli.options import ProfileOpt, SetOpt, collect_overrides, resolve_settings
 
 
@@ -80,14 +80,12 @@ def run(
     typer.echo(f"run {result['run_id']} written to {result['run_dir']}")
     failed = result["manifest"]["counts"].get("failed_queries", 0)
     if failed:
-        typer.secho(
+        stop(
             f"{failed} queries failed to rerank (failed.parquet); "
             f"retry them with: rerankflow run --resume {result['run_id']} "
             "(with the same --profile and run.runs_root)",
-            fg=typer.colors.YELLOW,
-            err=True,
+            3,
         )
-        raise typer.Exit(3)
 
 
 def bakeoff(
@@ -142,14 +140,12 @@ def bakeoff(
         typer.echo(format_table(table))
         typer.echo(f"bake-off {result['bakeoff_id']} written to {result['bakeoff_dir']}")
     if table["failed"]:
-        typer.secho(
+        stop(
             f"{len(table['failed'])} column(s) failed: {', '.join(table['failed'])}; finish "
             f"them with: rerankflow bakeoff --resume {result['bakeoff_id']} "
             "(with the same --profile and run.runs_root)",
-            fg=typer.colors.YELLOW,
-            err=True,
+            3,
         )
-        raise typer.Exit(3)
 
 
 def nightly(
