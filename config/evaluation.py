@@ -69,6 +69,9 @@ class CostSettings(Frozen):
     # Cohere bills rerank per search unit (one query with up to 100 documents);
     # rerank-v3.5 lists at $2.00 per 1,000 searches.
     cohere_per_1k_search_units: float = Field(2.0, ge=0)
+    # Cohere bills embed per input token (meta.billed_units.input_tokens); embed-v4.0 text
+    # lists at $0.12 per 1M tokens.
+    cohere_embed_per_1m_tokens: float = Field(0.12, ge=0)
     # Local backends: what an hour of the worker's device costs (GPU on-demand, say).
     device_per_hour: float = Field(2.0, ge=0)
     # For --estimate of local backends: measured pairs per second on the worker's device.

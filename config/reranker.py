@@ -8,37 +8,10 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from config.base import Frozen
+from config.cohere import CohereSettings
 
 RerankBackend = Literal["none", "bm25", "cross-encoder", "flag", "cohere"]
 DEFAULT_COHERE_MODEL = "rerank-v3.5"
-
-
-class CohereSettings(Frozen):
-    """Cohere Rerank through the `cohere` SDK. The key is never read from YAML."""
-
-    base_url: str | None = None
-    # Name of a Prefect Secret block holding the key; unset: the CO_API_KEY environment variable.
-    api_key_secret: str | None = None
-    # Trial keys allow 10 rerank calls/min, production keys 1,000/min.
-    requests_per_minute: int = Field(10, ge=1)
-    # The window the limit is counted over (60 s for Cohere; tests shorten it).
-    rate_window_s: float = Field(60.0, gt=0)
-    max_in_flight: int = Field(4, ge=1)
-    # Cohere recommends at most 1,000 documents per request; larger candidate lists are split.
-    max_documents_per_request: int = Field(1000, ge=1, le=10_000)
-    top_n: int | None = Field(None, ge=1)
-    max_tokens_per_doc: int | None = Field(None, ge=1)
-    timeout_s: float = Field(30.0, gt=0)
-    # Retries on 429, 5xx, timeouts and dropped connections, bounded both ways.
-    max_attempts: int = Field(5, ge=1)
-    max_retry_seconds: float = Field(120.0, ge=0)
-    # Prefect global concurrency limit shared by every worker on this key, used when a Prefect
-    # server is configured (PREFECT_API_URL); null turns the cross-process budget off.
-    global_limit: str | None = "rerankflow-cohere"
-    # Where the host-wide request log of each key lives (a SQLite file named by the key's
-    # hash): every process on this host using the key paces against it. Unset: the system
-    # temporary directory (rerankflow-limits/). A local directory, never a network share.
-    limiter_dir: Path | None = None
 
 
 class RerankerSettings(Frozen):

@@ -6,7 +6,8 @@ This module is the import path the code base uses (`from config.settings import 
 the models live in one module per section and the loader in `config.profile`:
 
 - `config.retrieval`: dataset, embedder, Qdrant
-- `config.reranker`: reranker backend and Cohere
+- `config.reranker`: reranker backend
+- `config.cohere`: Cohere's access settings, Rerank's and Embed's
 - `config.run`: runs root and storage options, run sizes, FAQ table
 - `config.evaluation`: metric names, regression gate, costs
 - `config.model`: `Settings`, the whole profile
@@ -15,6 +16,7 @@ the models live in one module per section and the loader in `config.profile`:
 
 from __future__ import annotations
 
+from config.cohere import CohereAccessSettings, CohereEmbedSettings, CohereSettings
 from config.evaluation import (
     ALL_METRIC_NAMES,
     GROUP_METRIC_NAMES,
@@ -35,7 +37,6 @@ from config.profile import (
 )
 from config.reranker import (
     DEFAULT_COHERE_MODEL,
-    CohereSettings,
     RerankBackend,
     RerankerSettings,
 )
@@ -55,6 +56,8 @@ __all__ = [
     "GROUP_METRIC_NAMES",
     "METRIC_NAMES",
     "PROFILES_DIR",
+    "CohereAccessSettings",
+    "CohereEmbedSettings",
     "CohereSettings",
     "CostSettings",
     "DatasetSettings",

@@ -3,13 +3,15 @@ the moment it returns, the request budget, and the API access a hosted backend s
 
 calllog        the `calls` dataset (one row per call or cache hit): the cost model's input
 journal        one batch's paid calls on record as they return (a crash loses none)
+answer_cache   paid answers (scores, vectors) on disk, so none is bought twice
 ratelimit      the request budget: host-wide pacing, an in-flight cap, a Prefect shared limit
 http_retry     when to try a request again and how long to wait
 key_gate       a refused API key costs one request, not one per thread
 cohere_client  Cohere under one key, for any endpoint: key, client, budget, retries, billing
 """
 
-from tasks.calls.calllog import CALLS_SCHEMA, calls_table, unique_calls
+from tasks.calls.answer_cache import AnswerCache
+from tasks.calls.calllog import CALLS_SCHEMA, EMBED, RERANK, calls_table, unique_calls
 from tasks.calls.cohere_client import (
     CohereAccess,
     CohereAuthError,
@@ -28,6 +30,9 @@ from tasks.calls.ratelimit import (
 
 __all__ = [
     "CALLS_SCHEMA",
+    "EMBED",
+    "RERANK",
+    "AnswerCache",
     "CallJournal",
     "CohereAccess",
     "CohereAuthError",

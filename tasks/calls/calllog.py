@@ -1,4 +1,6 @@
-"""The `calls` dataset: one row per reranker call (or cache hit), the input to the cost model."""
+"""The `calls` dataset: one row per paid or local call (or cache hit), the input to the cost
+model: the rerank stage's calls, and a hosted embedder's (Cohere Embed) when it embeds queries
+(the retrieval stage) or documents (the index step)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,23 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+# What a call was for: reranking candidates, or embedding texts. Rows from before the column
+# existed are rerank calls (as_calls fills them in).
+RERANK, EMBED = "rerank", "embed"
+
 CALLS_SCHEMA = pa.schema(
     [
         ("run_id", pa.string()),
         ("batch", pa.int32()),
+        ("endpoint", pa.string()),
         ("backend", pa.string()),
         ("model", pa.string()),
+        # Null for an embed call (one request embeds many queries' texts).
         ("qid", pa.string()),
         # 1 for the first try of a request; cache hits are attempt 0.
         ("attempt", pa.int32()),
         ("cache_hit", pa.bool_()),
+        # Candidates scored; for an embed call, texts embedded.
         ("documents", pa.int32()),
         ("query_chars", pa.int64()),
         ("document_chars", pa.int64()),
@@ -26,6 +35,8 @@ CALLS_SCHEMA = pa.schema(
         ("input_tokens", pa.int64()),
         # Cohere meta.billed_units.search_units; null for local backends.
         ("search_units", pa.int64()),
+        # Cohere meta.billed_units.input_tokens: what an embed call is billed by.
+        ("billed_tokens", pa.int64()),
         # Local backends: the query's share of the batch's scoring time.
         ("device_seconds", pa.float64()),
         ("latency_s", pa.float64()),
@@ -53,23 +64,26 @@ def calls_table(rows: Iterable[Mapping[str, Any]], run_id: str, batch: int) -> p
 
 
 def call_defaults(run_id: str, batch: int) -> dict[str, Any]:
-    """What a row that does not say otherwise is: a first attempt, not a cache hit."""
-    return {"run_id": run_id, "batch": batch, "attempt": 1, "cache_hit": False}
+    """What a row that does not say otherwise is: a rerank call's first attempt, no cache hit."""
+    return {"run_id": run_id, "batch": batch, "endpoint": RERANK, "attempt": 1, "cache_hit": False}
 
 
 def new_call_id() -> str:
     return uuid.uuid4().hex
 
 
-def as_calls(table: pa.Table) -> pa.Table:
-    """A table in CALLS_SCHEMA: extra columns dropped, missing ones (older parts) null."""
-    columns = [
-        table.column(f.name).cast(f.type)
-        if f.name in table.column_names
-        else pa.nulls(table.num_rows, f.type)
-        for f in CALLS_SCHEMA
-    ]
-    return pa.Table.from_arrays(columns, schema=CALLS_SCHEMA)
+def as_calls(table: pa.Table, schema: pa.Schema = CALLS_SCHEMA) -> pa.Table:
+    """A table in `schema`: extra columns dropped, missing ones (older parts) null, but a
+    missing endpoint is rerank (the only endpoint before the column)."""
+    columns = []
+    for f in schema:
+        if f.name in table.column_names:
+            columns.append(table.column(f.name).cast(f.type))
+        elif f.name == "endpoint":
+            columns.append(pa.array([RERANK] * table.num_rows, f.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, f.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def unique_calls(tables: Iterable[pa.Table]) -> pa.Table:

@@ -1,9 +1,9 @@
-"""Access to Cohere's API under one key, for any endpoint (rerank today, embed tomorrow): the key
-(environment or a Prefect Secret block), the SDK client, the request budget, the key gate, and
-one call with its retries, each attempt a call-log row with its billing as reported.
+"""Access to Cohere's API under one key, for any endpoint (rerank, embed): the key (environment
+or a Prefect Secret block), the SDK client, the request budget, the key gate, and one call with
+its retries, each attempt a call-log row with its billing as reported.
 
 What an endpoint adds: the request it sends and how its answer is checked (`parse`, raising
-InvalidAnswer for a 200 that does not answer); see tasks.rerank.cohere.
+InvalidAnswer for a 200 that does not answer); see tasks.rerank.cohere and tasks.embed.cohere.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from config.settings import CohereSettings
+from config.settings import CohereAccessSettings
 from tasks.calls.calllog import new_call_id
 from tasks.calls.http_retry import REFUSED, backoff_seconds, retry_after_seconds, worth_retrying
 from tasks.calls.key_gate import KeyGate
@@ -28,10 +28,20 @@ from tasks.errors import NotReadyError, one_line
 
 T = TypeVar("T")
 
-MISSING_KEY = (
-    "the cohere reranker needs an API key: set CO_API_KEY, or name a Prefect Secret block "
-    "in reranker.cohere.api_key_secret"
-)
+# Where an endpoint's settings live in the profile: its messages name them.
+RERANK_SECTION = "reranker.cohere"
+EMBED_SECTION = "embedder.cohere"
+
+
+def missing_key_message(section: str = RERANK_SECTION) -> str:
+    role = section.split(".")[0]  # reranker, embedder
+    return (
+        f"the cohere {role} needs an API key: set CO_API_KEY, or name a Prefect Secret block "
+        f"in {section}.api_key_secret"
+    )
+
+
+MISSING_KEY = missing_key_message()
 
 
 class CohereAuthError(NotReadyError):
@@ -42,7 +52,8 @@ class InvalidAnswer(ValueError):
     """A 200 whose body does not answer the request that was sent."""
 
 
-def resolve_api_key(settings: CohereSettings) -> str:
+def resolve_api_key(settings: CohereAccessSettings, section: str = RERANK_SECTION) -> str:
+    """The key from the Secret block `{section}.api_key_secret` names, else CO_API_KEY."""
     if settings.api_key_secret:
         from prefect.blocks.system import Secret
 
@@ -50,37 +61,47 @@ def resolve_api_key(settings: CohereSettings) -> str:
             value = Secret.load(settings.api_key_secret).get()
         except ValueError as exc:
             raise NotReadyError(
-                f"reranker.cohere.api_key_secret: no Prefect Secret block "
+                f"{section}.api_key_secret: no Prefect Secret block "
                 f"'{settings.api_key_secret}' ({type(exc).__name__}); create it "
                 f"(Secret(value=...).save('{settings.api_key_secret}')) or unset the setting "
                 "and set CO_API_KEY"
             ) from None
         if not value:
             raise NotReadyError(
-                f"reranker.cohere.api_key_secret: Prefect Secret block "
+                f"{section}.api_key_secret: Prefect Secret block "
                 f"'{settings.api_key_secret}' is empty; save the key in it"
             )
         return str(value)
     key = os.environ.get("CO_API_KEY")
     if not key:
-        raise NotReadyError(MISSING_KEY)
+        raise NotReadyError(missing_key_message(section))
     return key
 
 
-def refused_message(error: str | None) -> str:
+def refused_message(error: str | None, section: str = RERANK_SECTION) -> str:
     return (
         f"Cohere refused the API key ({error}): set a valid key in CO_API_KEY or in the Secret "
-        "block named by reranker.cohere.api_key_secret, then rerankflow run --resume RUN_ID"
+        f"block named by {section}.api_key_secret, then rerankflow run --resume RUN_ID"
     )
 
 
 class CohereAccess:
     """One key's client, budget and gate, shared by every request a backend sends."""
 
-    def __init__(self, sdk: ModuleType, settings: CohereSettings) -> None:
-        """`sdk`: the imported `cohere` package (the backend checked it is installed)."""
+    def __init__(
+        self,
+        sdk: ModuleType,
+        settings: CohereAccessSettings,
+        endpoint: str = "rerank",
+        section: str = RERANK_SECTION,
+    ) -> None:
+        """`sdk`: the imported `cohere` package (the backend checked it is installed);
+        `endpoint`: what the budget is for (Cohere limits each endpoint apart), stamped on
+        every call-log row; `section`: where its settings live, for the messages."""
         self.settings = settings
-        self.key = resolve_api_key(settings)
+        self.endpoint = endpoint
+        self.section = section
+        self.key = resolve_api_key(settings, section)
         self.client = sdk.ClientV2(
             api_key=self.key,
             base_url=settings.base_url or os.environ.get("CO_API_URL"),
@@ -94,7 +115,7 @@ class CohereAccess:
             settings.rate_window_s,
             settings.max_in_flight,
             global_limit,
-            limiter_db(settings.limiter_dir, self.key),
+            limiter_db(settings.limiter_dir, self.key, endpoint),
         )
         self.gate = KeyGate()
         self._rng = random.Random()
@@ -116,7 +137,7 @@ class CohereAccess:
         s = self.settings
         deadline: float | None = None
         for attempt in range(1, s.max_attempts + 1):
-            row = {**new_row(), "attempt": attempt}
+            row = {**new_row(), "endpoint": self.endpoint, "attempt": attempt}
             answer, wait = self.attempt(row, send, parse)
             if deadline is None:
                 deadline = time.monotonic() - row["latency_s"] + s.max_retry_seconds
@@ -125,7 +146,7 @@ class CohereAccess:
                 return answer, None
             status = row["http_status"]
             if status in REFUSED:
-                raise self.gate.refuse(CohereAuthError(refused_message(row["error"])))
+                raise self.gate.refuse(self.refusal(row["error"]))
             if not worth_retrying(status):
                 return None, row["error"]
             if wait is None:
@@ -148,7 +169,7 @@ class CohereAccess:
         from cohere.core.api_error import ApiError
 
         row.update(http_status=None, error=None, call_id=new_call_id())
-        row.update(search_units=None, input_tokens=None)
+        row.update(search_units=None, input_tokens=None, billed_tokens=None)
         answer, wait = None, None
         options = {"max_retries": 0, "timeout_in_seconds": self.settings.timeout_s}  # ours
         with self.gate.hold(), self.budget.request():
@@ -177,10 +198,13 @@ class CohereAccess:
                 row["error"] = self.redact(one_line(row["error"]))
             # Still inside the gate: a request waiting its turn sees the verdict.
             if row["http_status"] in REFUSED:
-                self.gate.refuse(CohereAuthError(refused_message(row["error"])))
+                self.gate.refuse(self.refusal(row["error"]))
             elif row["http_status"] is not None:
                 self.gate.accept()
         return answer, wait
+
+    def refusal(self, error: str | None) -> CohereAuthError:
+        return CohereAuthError(refused_message(error, self.section))
 
     def redact(self, text: str) -> str:
         return text.replace(self.key, "***") if self.key else text
@@ -197,11 +221,17 @@ def is_number(value: Any) -> bool:
 
 def billing(response: Any) -> dict[str, Any]:
     """Billed units and input tokens as reported; kept even when the answer is invalid (it may
-    have been billed). Anything that is not a finite number is left out."""
+    have been billed). Anything that is not a finite number is left out.
+
+    Rerank bills search units, Embed billed input tokens (billed_units.input_tokens); `tokens`
+    is what the model read, which may differ from what is billed."""
     meta = getattr(response, "meta", None)
-    units = field_of(field_of(meta, "billed_units"), "search_units")
-    tokens = field_of(field_of(meta, "tokens"), "input_tokens")
-    return {"search_units": _count(units), "input_tokens": _count(tokens)}
+    billed = field_of(meta, "billed_units")
+    return {
+        "search_units": _count(field_of(billed, "search_units")),
+        "billed_tokens": _count(field_of(billed, "input_tokens")),
+        "input_tokens": _count(field_of(field_of(meta, "tokens"), "input_tokens")),
+    }
 
 
 def _count(value: Any) -> int | None:

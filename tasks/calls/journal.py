@@ -104,7 +104,8 @@ def read_journal(parts: list[UPath]) -> pa.Table:
             continue  # compacted away meanwhile: its rows are in the compacted part
     if not tables:
         return JOURNAL_SCHEMA.empty_table()
-    table = pa.concat_tables([t.select(JOURNAL_SCHEMA.names).cast(JOURNAL_SCHEMA) for t in tables])
+    # as_calls: parts written before a column existed read it as null (endpoint: rerank).
+    table = pa.concat_tables([as_calls(t, JOURNAL_SCHEMA) for t in tables])
     return table.take(first_of_each_call(table))
 
 

@@ -96,11 +96,13 @@ def ensure_global_limit(name: str, requests: int, window_s: float) -> None:
         )
 
 
-def limiter_db(directory: Path | None, key: str) -> Path:
-    """The host-wide request log of one API key: named by the key's hash, never the key."""
+def limiter_db(directory: Path | None, key: str, endpoint: str = "rerank") -> Path:
+    """The host-wide request log of one API key's endpoint (each has a budget of its own):
+    named by the key's hash, never the key. Rerank's keeps its first name (no suffix)."""
     root = Path(directory) if directory else Path(tempfile.gettempdir()) / "rerankflow-limits"
     root.mkdir(parents=True, exist_ok=True)
-    return root / f"key-{hashlib.sha256(key.encode()).hexdigest()[:24]}.sqlite"
+    suffix = "" if endpoint == "rerank" else f"-{endpoint}"
+    return root / f"key-{hashlib.sha256(key.encode()).hexdigest()[:24]}{suffix}.sqlite"
 
 
 class Pacer:

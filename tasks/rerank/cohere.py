@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from config.settings import CohereSettings
+from tasks.calls.answer_cache import AnswerCache
 from tasks.calls.cohere_client import CohereAccess, CohereAuthError
 from tasks.calls.journal import CallJournal
 from tasks.errors import one_line
 from tasks.rerank.base import RerankResult, call_row, require
-from tasks.rerank.cache import RerankCache, cache_key
+from tasks.rerank.cache import cache_key
 from tasks.rerank.cohere_answer import answer_scores
 from tasks.types import Hit
 
@@ -29,7 +30,7 @@ from tasks.types import Hit
 class CohereReranker:
     backend = "cohere"
 
-    def __init__(self, model: str, settings: CohereSettings, cache: RerankCache | None) -> None:
+    def __init__(self, model: str, settings: CohereSettings, cache: AnswerCache | None) -> None:
         cohere = require("cohere", "cohere", self.backend)
         self.model = model
         self._settings = settings

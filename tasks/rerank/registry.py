@@ -93,10 +93,10 @@ def get_reranker(settings: RerankerSettings, side_index_dir: Path | None) -> Rer
                 batch_tokens=settings.batch_tokens,
             )
         case "cohere":
-            from tasks.rerank.cache import RerankCache
+            from tasks.calls.answer_cache import AnswerCache
             from tasks.rerank.cohere import CohereReranker
 
-            cache = RerankCache(settings.cache_dir) if settings.cache else None
+            cache = AnswerCache(settings.cache_dir) if settings.cache else None
             return CohereReranker(settings.model or "rerank-v3.5", settings.cohere, cache)
     raise ValueError(f"unknown reranker backend '{settings.backend}'")
 

@@ -10,11 +10,11 @@ import pytest
 
 from config.settings import CohereSettings, CostSettings, load_settings
 from tasks import costs
+from tasks.calls.answer_cache import AnswerCache
 from tasks.calls.cohere_client import CohereAuthError, InvalidAnswer
 from tasks.calls.http_retry import retry_after_seconds
 from tasks.calls.ratelimit import leaky_bucket
 from tasks.errors import NotReadyError
-from tasks.rerank.cache import RerankCache
 from tasks.rerank.cohere import CohereReranker
 from tasks.rerank.cohere_answer import answer_scores
 from tasks.types import Hit
@@ -38,7 +38,7 @@ def reranker(server: CohereTestServer, tmp_path=None, **settings) -> CohereReran
     # process on the machine that uses the test key.
     settings.setdefault("limiter_dir", tempfile.mkdtemp(prefix="rerankflow-limits-"))
     conf = CohereSettings(base_url=server.url, global_limit=None, **settings)
-    cache = RerankCache(tmp_path / "cache") if tmp_path is not None else None
+    cache = AnswerCache(tmp_path / "cache") if tmp_path is not None else None
     return CohereReranker("rerank-v3.5", conf, cache)
 
 
