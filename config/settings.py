@@ -41,8 +41,10 @@ from config.reranker import (
     RerankerSettings,
 )
 from config.retrieval import (
+    DEFAULT_COHERE_EMBED_MODEL,
     DEFAULT_EMBEDDER,
     DatasetSettings,
+    EmbedBackend,
     EmbedderSettings,
     QdrantSettings,
     SearchParamsSettings,
@@ -51,6 +53,7 @@ from config.run import FaqSettings, Location, RunSettings
 
 __all__ = [
     "ALL_METRIC_NAMES",
+    "DEFAULT_COHERE_EMBED_MODEL",
     "DEFAULT_COHERE_MODEL",
     "DEFAULT_EMBEDDER",
     "GROUP_METRIC_NAMES",
@@ -61,6 +64,7 @@ __all__ = [
     "CohereSettings",
     "CostSettings",
     "DatasetSettings",
+    "EmbedBackend",
     "EmbedderSettings",
     "FaqSettings",
     "GateMode",

@@ -1,13 +1,17 @@
-"""A Cohere-compatible rerank server on 127.0.0.1 for tests and benchmarks (stdlib only).
+"""A Cohere-compatible rerank and embed server on 127.0.0.1 for tests and benchmarks (stdlib only).
 
 Over 300 lines on purpose: it is one server (wire format, auth, limits, faults) that tests import
 and benchmarks run as a process, and its parts only make sense together.
 
-It speaks the wire format of Cohere's POST /v2/rerank as the real `cohere` SDK sends and parses
-it: Bearer-key auth (401), a per-key sliding-window request limit (429 + Retry-After), request
-validation (400), `{"id", "results", "meta"}` on success, and `{"id", "message"}` error bodies.
+It speaks the wire format of Cohere's POST /v2/rerank and POST /v2/embed as the real `cohere` SDK
+sends and parses it: Bearer-key auth (401), a per-key sliding-window request limit (429 +
+Retry-After, both endpoints counted together), request validation (400), `{"id", "results",
+"meta"}` (rerank) or `{"id", "embeddings": {"float": [...]}, "texts", "meta"}` (embed) on
+success, and `{"id", "message"}` error bodies. Embed vectors are deterministic: the sum of a
+hash-seeded vector per word (texts sharing words are near), not Cohere's model.
 Faults (5xx, slow answers, dropped connections, requests held until released, and 200s whose
-body is wrong: see BAD_ANSWERS) can be injected to exercise client retries and checks.
+body is wrong: see BAD_ANSWERS, EMBED_BAD_ANSWERS) can be injected to exercise client retries
+and checks.
 
 Run it alone for benchmarks; it prints its URL on one line and serves until killed:
 
@@ -18,8 +22,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import hashlib
 import json
 import math
+import operator
 import signal
 import socket
 import socketserver
@@ -34,6 +41,8 @@ from typing import Any
 
 HOST = "127.0.0.1"
 RERANK_PATH = "/v2/rerank"
+EMBED_PATH = "/v2/embed"
+PATHS = (RERANK_PATH, EMBED_PATH)
 MODELS = frozenset(
     {
         "rerank-v3.5",
@@ -43,6 +52,18 @@ MODELS = frozenset(
         "rerank-v4.0-fast",
     }
 )
+# Embed models and their vector size (Cohere's models page).
+EMBED_MODELS = {
+    "embed-v4.0": 1536,
+    "embed-english-v3.0": 1024,
+    "embed-multilingual-v3.0": 1024,
+    "embed-english-light-v3.0": 384,
+    "embed-multilingual-light-v3.0": 384,
+}
+# embed-v4 and newer: output_dimension may shorten the vector.
+OUTPUT_DIMENSIONS = {"embed-v4.0": (256, 512, 1024, 1536)}
+INPUT_TYPES = ("search_document", "search_query", "classification", "clustering", "image")
+MAX_TEXTS = 96
 MAX_DOCUMENTS = 1000
 DOCUMENTS_PER_SEARCH_UNIT = 100
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -64,7 +85,19 @@ BAD_ANSWERS = (
 # "hold": the request waits, unanswered and unrecorded, until release_held() (or stop()); then
 # its connection is dropped and it is recorded as DROPPED: a client killed meanwhile never got
 # an answer, so nothing was billed.
-FAULT_KINDS = ("status", "slow", "drop", "hold", *BAD_ANSWERS)
+# Embed answers that are wrong: one vector short, a vector of the wrong length, a NaN, no
+# `float` embeddings, a vector of strings (invalid_json applies to both endpoints).
+EMBED_BAD_ANSWERS = (
+    "too_few_embeddings",
+    "wrong_dimension",
+    "nan_value",
+    "missing_embeddings",
+    "string_value",
+    "invalid_json",
+)
+FAULT_KINDS = tuple(
+    dict.fromkeys(("status", "slow", "drop", "hold", *BAD_ANSWERS, *EMBED_BAD_ANSWERS))
+)
 # Call.status of a request whose connection was dropped: no HTTP status was ever sent.
 DROPPED = 0
 
@@ -83,9 +116,11 @@ class Call:
     t: float  # time.monotonic() at arrival; the rate limiter counts this same instant
     key: str | None  # the Bearer token presented, None when there was none
     status: int  # HTTP status answered; DROPPED (0) when the connection was closed unanswered
-    n_documents: int
+    n_documents: int  # rerank: documents; embed: texts
     search_units: int  # billed units: non-zero only on 200
-    query: str | None
+    query: str | None  # rerank's query; None for embed
+    path: str = RERANK_PATH
+    billed_tokens: int = 0  # embed's billed input tokens: non-zero only on 200
 
 
 @dataclass
@@ -95,6 +130,7 @@ class _Fault:
     status: int
     delay_s: float
     query: str | None
+    path: str | None  # None: either endpoint
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -212,6 +248,29 @@ def score(query: str, document: str, max_tokens: int | None = None) -> float:
     return sum(w in present for w in words) / len(words) if words else 0.0
 
 
+def billed_tokens(texts: Sequence[str]) -> int:
+    """Embed's billed input tokens: whitespace words here (Cohere counts its tokenizer's)."""
+    return sum(max(1, len(_tokens(t))) for t in texts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_vector(word: str, dims: int) -> tuple[float, ...]:
+    digest = hashlib.shake_128(word.encode("utf-8")).digest(dims)
+    return tuple((b - 127.5) / 127.5 for b in digest)
+
+
+def embedding(text: str, model: str, input_type: str, dims: int) -> list[float]:
+    """A text's vector: the sum of its words' hash-seeded vectors (a text without words: its
+    whole string's), so texts sharing words are near. Left unnormalised, like many APIs'.
+    `model` and `input_type` seed it too, as a real model's differ by both."""
+    words = _tokens(text) or [text]
+    acc = [0.0] * dims
+    for word in words:
+        acc = list(map(operator.add, acc, _word_vector(word, dims)))
+    bias = _word_vector(f"\x00{model}\x00{input_type}", dims)
+    return [a + 0.1 * b for a, b in zip(acc, bias, strict=True)]
+
+
 def search_units(n_documents: int) -> int:
     """Cohere bills one search unit per query with up to 100 documents."""
     return math.ceil(n_documents / DOCUMENTS_PER_SEARCH_UNIT)
@@ -220,6 +279,36 @@ def search_units(n_documents: int) -> int:
 def _positive_int(value: Any) -> bool:
     # bool is an int subclass; JSON true must not pass as 1.
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def validate_embed(body: Any) -> str | None:
+    """The 400 message for an invalid embed body, naming the field; None when it is valid."""
+    if not isinstance(body, dict):
+        return "invalid request: body must be a JSON object"
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "invalid request: model must be a non-empty string"
+    if model not in EMBED_MODELS:
+        return f"invalid request: model '{model}' not found, use one of {sorted(EMBED_MODELS)}"
+    if body.get("input_type") not in INPUT_TYPES:
+        return f"invalid request: input_type must be one of {list(INPUT_TYPES)}"
+    texts = body.get("texts")
+    if not isinstance(texts, list) or not texts:
+        return "invalid request: texts must be a non-empty list of strings"
+    if len(texts) > MAX_TEXTS:
+        return f"invalid request: too many texts, got {len(texts)}, max texts is {MAX_TEXTS}"
+    if not all(isinstance(t, str) and t for t in texts):
+        return "invalid request: texts must be a list of non-empty strings"
+    types = body.get("embedding_types")
+    if types is not None and types != ["float"]:
+        return "invalid request: embedding_types: this test server answers ['float'] only"
+    dim = body.get("output_dimension")
+    if dim is not None and dim not in OUTPUT_DIMENSIONS.get(model, ()):
+        allowed = OUTPUT_DIMENSIONS.get(model)
+        return f"invalid request: output_dimension {dim!r} not supported by {model}" + (
+            f", use one of {list(allowed)}" if allowed else ""
+        )
+    return None
 
 
 def validate(body: Any) -> str | None:
@@ -364,12 +453,21 @@ class CohereTestServer:
         status: int = 503,
         delay_s: float = 5.0,
         query: str | None = None,
+        path: str | None = None,
     ) -> None:
         """Make the next `count` admitted requests (only those with this query, if given) fail.
 
         kind "status": answer `status` with a Cohere JSON error body; "slow": wait `delay_s`,
-        then answer normally; "drop": close the connection without any response.
+        then answer normally; "drop": close the connection without any response. `path`: only
+        requests to that endpoint (a wrong answer of one endpoint's shape: that endpoint);
+        `query` for embed: the request's first text.
         """
+        if kind in EMBED_BAD_ANSWERS and kind not in BAD_ANSWERS:
+            path = path or EMBED_PATH
+        elif kind in BAD_ANSWERS and kind not in EMBED_BAD_ANSWERS:
+            path = path or RERANK_PATH
+        if path is not None and path not in PATHS:
+            raise ValueError(f"path must be one of {PATHS}, got {path!r}")
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}, got {kind!r}")
         if count < 1:
@@ -381,7 +479,7 @@ class CohereTestServer:
         if kind == "slow" and delay_s <= 0:
             raise ValueError("delay_s must be > 0")
         with self._lock:
-            self._faults.append(_Fault(kind, count, status, delay_s, query))
+            self._faults.append(_Fault(kind, count, status, delay_s, query, path))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -430,12 +528,14 @@ class CohereTestServer:
                 return now, None
             return now, accepted[0] + self.window_s - now
 
-    def _take_fault(self, query: str | None) -> _Fault | None:
+    def _take_fault(self, query: str | None, path: str) -> _Fault | None:
         # Faults aimed at this query go first, so a targeted fault is never pre-empted by an
         # untargeted one (and vice versa untargeted faults stay for the other queries).
         with self._lock:
             for targeted in (True, False):
                 for fault in self._faults:
+                    if fault.path is not None and fault.path != path:
+                        continue
                     if (fault.query is not None) != targeted:
                         continue
                     if targeted and fault.query != query:
@@ -443,7 +543,9 @@ class CohereTestServer:
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self._faults.remove(fault)
-                    return _Fault(fault.kind, 1, fault.status, fault.delay_s, fault.query)
+                    return _Fault(
+                        fault.kind, 1, fault.status, fault.delay_s, fault.query, fault.path
+                    )
         return None
 
     def _sleep(self, seconds: float) -> None:
@@ -464,10 +566,11 @@ class CohereTestServer:
             units: int = 0,
             headers: dict[str, str] | None = None,
             delay_s: float = 0.0,
+            tokens: int = 0,
         ) -> None:
             # Recorded before any wait: a client never sees a response that the log lacks, and a
             # request the client gave up on ("slow") is still in the log.
-            self._record(Call(now, key, status, n_docs, units, query))
+            self._record(Call(now, key, status, n_docs, units, query, path, tokens))
             self._sleep(self.latency_s + delay_s)
             handler.send_json(status, payload, headers or {})
 
@@ -477,7 +580,7 @@ class CohereTestServer:
                 _error("invalid request: body must be sent with a valid Content-Length"),
             )
             return
-        if handler.command != "POST" or path != RERANK_PATH:
+        if handler.command != "POST" or path not in PATHS:
             answer(404, _error(f"path {handler.command} {path} not found"))
             return
 
@@ -486,9 +589,14 @@ class CohereTestServer:
         except (ValueError, UnicodeDecodeError):
             body = None
         fields = body if isinstance(body, dict) else {}
-        query = fields["query"] if isinstance(fields.get("query"), str) else None
-        documents = fields.get("documents")
-        n_docs = len(documents) if isinstance(documents, list) else 0
+        embed = path == EMBED_PATH
+        query = fields["query"] if isinstance(fields.get("query"), str) and not embed else None
+        items = fields.get("texts" if embed else "documents")
+        n_docs = len(items) if isinstance(items, list) else 0
+        # What a targeted fault matches: rerank's query, embed's first text.
+        target = query
+        if embed and n_docs and isinstance(items[0], str):
+            target = items[0]
 
         if key is None:
             answer(401, _error("no api key supplied"), n_docs, query)
@@ -509,18 +617,18 @@ class CohereTestServer:
 
         # Faults hit requests that passed auth and were admitted (so they count in the rate
         # window, as a real overloaded backend still consumed the call), before validation.
-        fault = self._take_fault(query)
+        fault = self._take_fault(target, path)
         if fault is not None and fault.kind == "hold":
             with self._lock:
                 self._held += 1
             self._release.wait()
             with self._lock:
                 self._held -= 1
-            self._record(Call(now, key, DROPPED, n_docs, 0, query))
+            self._record(Call(now, key, DROPPED, n_docs, 0, query, path))
             handler.drop()
             return
         if fault is not None and fault.kind == "drop":
-            self._record(Call(now, key, DROPPED, n_docs, 0, query))
+            self._record(Call(now, key, DROPPED, n_docs, 0, query, path))
             handler.drop()
             return
         if fault is not None and fault.kind == "status":
@@ -529,19 +637,26 @@ class CohereTestServer:
             return
         delay_s = fault.delay_s if fault is not None and fault.kind == "slow" else 0.0
 
-        problem = validate(body)
+        problem = validate_embed(body) if embed else validate(body)
         if problem is not None:
             answer(400, _error(problem), n_docs, query, delay_s=delay_s)
             return
-        payload = self._rerank(body)
+        if embed:
+            payload = self._embed(body)
+            units, tokens = 0, billed_tokens(body["texts"])
+        else:
+            payload = self._rerank(body)
+            units, tokens = search_units(n_docs), 0
+        if fault is not None and fault.kind == "invalid_json":
+            self._record(Call(now, key, 200, n_docs, units, query, path, tokens))
+            self._sleep(self.latency_s)
+            handler.send_raw(200, b'{"id": "x", "results": [', {})
+            return
         if fault is not None and fault.kind in BAD_ANSWERS:
-            if fault.kind == "invalid_json":
-                self._record(Call(now, key, 200, n_docs, search_units(n_docs), query))
-                self._sleep(self.latency_s)
-                handler.send_raw(200, b'{"id": "x", "results": [', {})
-                return
             payload = _spoil(payload, fault.kind, len(body["documents"]))
-        answer(200, payload, n_docs, query, units=search_units(n_docs), delay_s=delay_s)
+        elif fault is not None and fault.kind in EMBED_BAD_ANSWERS:
+            payload = _spoil_embed(payload, fault.kind)
+        answer(200, payload, n_docs, query, units=units, delay_s=delay_s, tokens=tokens)
 
     @staticmethod
     def _rerank(body: dict[str, Any]) -> dict[str, Any]:
@@ -560,6 +675,39 @@ class CohereTestServer:
                 "billed_units": {"search_units": search_units(len(documents))},
             },
         }
+
+    @staticmethod
+    def _embed(body: dict[str, Any]) -> dict[str, Any]:
+        """Cohere's EmbedByTypeResponse (cohere/types/embed_by_type_response.py): id, float
+        embeddings in text order, the texts, meta with billed input tokens."""
+        model, texts = body["model"], body["texts"]
+        dims = body.get("output_dimension") or EMBED_MODELS[model]
+        return {
+            "id": str(uuid.uuid4()),
+            "embeddings": {"float": [embedding(t, model, body["input_type"], dims) for t in texts]},
+            "texts": texts,
+            "meta": {
+                "api_version": {"version": "2"},
+                "billed_units": {"input_tokens": billed_tokens(texts)},
+            },
+        }
+
+
+def _spoil_embed(payload: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A valid embed answer made wrong in one way (EMBED_BAD_ANSWERS)."""
+    vectors = [list(v) for v in payload["embeddings"]["float"]]
+    if kind == "too_few_embeddings":
+        vectors = vectors[:-1]
+    elif kind == "wrong_dimension":
+        vectors[0] = vectors[0][:-1]
+    elif kind == "nan_value":
+        vectors[0][0] = math.nan
+    elif kind == "string_value":
+        vectors[0][0] = "0.5"
+    embeddings: dict[str, Any] = {"float": vectors}
+    if kind == "missing_embeddings":
+        embeddings = {}
+    return {**payload, "embeddings": embeddings}
 
 
 def _spoil(payload: dict[str, Any], kind: str, n_documents: int) -> dict[str, Any]:
