@@ -1,7 +1,10 @@
-"""What reranking costs: per run from the call log (DuckDB), or estimated before a run.
+"""What reranking (and a paid embedder) costs: per run from the call log (DuckDB), or estimated
+before a run.
 
 Cohere bills rerank in search units: one unit is one query with up to 100 documents, so a
-request with n documents bills ceil(n / 100) units (see the README for the source).
+request with n documents bills ceil(n / 100) units (see the README for the source). Cohere
+Embed bills input tokens (meta.billed_units.input_tokens): a run that embeds its queries with
+it gets an `embed` line beside its `rerank` line, and a `total` line.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import pyarrow as pa
 from upath import UPath
 
 from config.settings import CostSettings, Settings
+from tasks.calls.calllog import as_calls
 from tasks.errors import SettingsError
-from tasks.evaluate.sql import render_sql, sql_string
+from tasks.evaluate.sql import render_sql
 from tasks.report.tables import fmt_amount, text_table
 from tasks.rerank.registry import FREE_BACKENDS, MODEL_BACKENDS
 from tasks.runs import storage
@@ -26,12 +31,14 @@ DOCUMENTS_PER_SEARCH_UNIT = 100
 
 COLUMNS = (
     ("run_id", "run"),
+    ("endpoint", "for"),
     ("backend", "backend"),
     ("model", "model"),
     ("queries", "queries"),
     ("requests", "requests"),
     ("cache_hits", "cache hits"),
     ("search_units", "search units"),
+    ("billed_tokens", "tokens"),
     ("device_seconds", "device s"),
     ("cost", "cost"),
     ("cost_per_1k_queries", "per 1k q"),
@@ -60,29 +67,73 @@ def call_log_paths(runs_root: PathLike, run_ids: Sequence[str] = ()) -> list[UPa
     return paths
 
 
+# What a run's total line adds up from its rerank and embed lines.
+_SUMMED = (
+    "cost",
+    "cost_per_1k_queries",
+    "cost_per_1k_new_queries",
+    "projected_per_day",
+    "projected_per_30_days",
+)
+
+
+def read_calls(paths: Sequence[PathLike]) -> pa.Table:
+    """The call logs in one table of the current schema: a log from before a column existed
+    reads it as null (endpoint: rerank), so DuckDB sees every column whatever the run's age."""
+    return pa.concat_tables([as_calls(storage.read_parquet(p)) for p in paths])
+
+
 def run_costs(paths: Sequence[PathLike], prices: CostSettings, queries_per_day: int) -> list[dict]:
-    """One row per (run, backend, model): cost, per 1,000 queries, percentiles, projection."""
-    located = [storage.location(p) for p in paths]
-    relation = "SELECT * FROM read_parquet([{}], union_by_name = true)".format(
-        ", ".join(sql_string(storage.sql_path(p)) for p in located)
-    )
-    con = storage.connect_duckdb(*located)
+    """One row per (run, endpoint, backend, model): cost, per 1,000 queries, percentiles,
+    projection; a run with embed calls also gets a `total` row after its two."""
+    calls = read_calls(paths)
+    con = storage.connect_duckdb()
     try:
-        cursor = con.execute(
-            render_sql("costs", calls=relation),
-            {
-                "per_1k_units": prices.cohere_per_1k_search_units,
-                "per_hour": prices.device_per_hour,
-                "queries_per_day": queries_per_day,
-            },
-        )
-        names = [d[0] for d in cursor.description or []]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        con.register("calls_log", calls)
+        rows = []
+        for sql, params in (
+            (
+                "costs",
+                {
+                    "per_1k_units": prices.cohere_per_1k_search_units,
+                    "per_hour": prices.device_per_hour,
+                },
+            ),
+            ("costs_embed", {"per_1m_tokens": prices.cohere_embed_per_1m_tokens}),
+        ):
+            cursor = con.execute(
+                render_sql(sql, calls="SELECT * FROM calls_log"),
+                {**params, "queries_per_day": queries_per_day},
+            )
+            names = [d[0] for d in cursor.description or []]
+            rows += [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
         con.close()
-    for row in rows:
+    out = []
+    for run_id in dict.fromkeys(r["run_id"] for r in rows):  # first call's order
+        lines = [r for r in rows if r["run_id"] == run_id]
+        out += lines
+        if len(lines) > 1:
+            out.append(total_row(lines))
+    for row in out:
+        row.pop("first_call_at", None)
         row["currency"] = prices.currency
-    return rows
+    return out
+
+
+def total_row(lines: Sequence[dict]) -> dict:
+    """A run's lines added up (amounts only; a missing amount counts as 0)."""
+    total: dict[str, Any] = {"run_id": lines[0]["run_id"], "endpoint": "total"}
+    total["queries"] = max((r.get("queries") or 0) for r in lines)
+    for key in _SUMMED:
+        total[key] = sum(r.get(key) or 0.0 for r in lines)
+    return total
+
+
+def run_total(rows: Sequence[dict]) -> dict:
+    """One run's cost: its total row, or its only row."""
+    totals = [r for r in rows if r.get("endpoint") == "total"]
+    return totals[0] if totals else rows[0]
 
 
 def search_units_per_query(documents: int, per_request: int) -> int:
@@ -171,13 +222,19 @@ def run_cost_summary(run_dir: PathLike, prices: CostSettings) -> dict[str, Any] 
     rows = run_costs([path], prices, queries_per_day=1)
     if not rows:
         return None
-    row = rows[0]  # a run has one backend and model
-    return {
+    total = run_total(rows)
+    # The rerank line: a run has one reranker (and, if paid, one embedder).
+    row = next((r for r in rows if r["endpoint"] == "rerank"), rows[0])
+    summary = {
         "currency": prices.currency,
-        "total": row["cost"],
-        "per_1k_queries": row["cost_per_1k_queries"],
-        "requests": row["requests"],
-        "search_units": row["search_units"],
-        "device_seconds": row["device_seconds"],
-        "latency_p95_s": row["latency_p95_s"],
+        "total": total["cost"],
+        "per_1k_queries": total["cost_per_1k_queries"],
+        "requests": row.get("requests"),
+        "search_units": row.get("search_units"),
+        "device_seconds": row.get("device_seconds"),
+        "latency_p95_s": row.get("latency_p95_s"),
     }
+    embed = next((r for r in rows if r["endpoint"] == "embed"), None)
+    if embed is not None:
+        summary.update(embed_billed_tokens=embed["billed_tokens"], embed_cost=embed["cost"])
+    return summary

@@ -49,10 +49,16 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     retry_condition_fn=retry_unless_user_error,
 )
 def retrieve_batch(settings: Settings, run_dir: UPath, batch: int, queries: list[Query]) -> int:
-    """Embed and retrieve one batch; its hits part is the hand-off to the rerank stage."""
+    """Embed and retrieve one batch; its hits part is the hand-off to the rerank stage. A paid
+    embedder's calls go in the batch's journal (the one its rerank calls join), so a retrieval
+    that died is on the call log too."""
     from tasks.retrieve.batch import retrieve  # Qdrant side: see the module docstring
 
-    hits, seconds = retrieve(settings, queries)
+    journal = CallJournal(layout.journal_dir(run_dir, batch), layout.run_id_of(run_dir), batch)
+    try:
+        hits, seconds = retrieve(settings, queries, journal)
+    finally:
+        runstore.write_unjournaled(run_dir, batch, journal)
     runstore.write_hits(run_dir, batch, queries, hits, seconds)
     return len(queries)
 

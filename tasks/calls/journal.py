@@ -44,6 +44,8 @@ class CallJournal:
         self.dir = location(directory)
         self.run_id = run_id
         self.batch = batch
+        # Rows whose part could not be written, for the caller to put on record another way.
+        self.unwritten: list[dict[str, Any]] = []
 
     def record(
         self, row: Mapping[str, Any], key: str | None = None, scores: np.ndarray | None = None
@@ -61,6 +63,7 @@ class CallJournal:
             write_parquet(table, self.dir / name)
         except OSError as exc:
             log.warning("call journal %s: could not write a part (%s)", self.dir, exc)
+            self.unwritten.append(stamped)
             return False
         return True
 

@@ -1,16 +1,28 @@
-"""Sentence embeddings for documents and queries (sentence-transformers): the index step embeds
-documents, the retrieval stage queries, with the same model loaded once per process."""
+"""Embeddings for documents and queries: the index step embeds documents, the retrieval stage
+queries, by the backend `embedder.backend` names (sentence-transformers loaded once per
+process; cohere: tasks.embed.cohere, whose paid calls go to the `journal` given)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from config.settings import DEFAULT_EMBEDDER, EmbedderSettings
 
-__all__ = ["embed_texts", "embedding_dim", "load_embedder", "resolve_model_path"]
+if TYPE_CHECKING:
+    from tasks.calls.journal import CallJournal
+
+__all__ = [
+    "embed_documents",
+    "embed_queries",
+    "embed_texts",
+    "embedding_dim",
+    "load_embedder",
+    "resolve_model_path",
+]
 
 # Names that mean the packaged all-MiniLM-L6-v2, which loads offline.
 _PACKAGED_ALIASES = {DEFAULT_EMBEDDER, f"sentence-transformers/{DEFAULT_EMBEDDER}"}
@@ -34,6 +46,10 @@ def load_embedder(model: str, device: str | None = None):  # -> SentenceTransfor
 
 
 def embedding_dim(settings: EmbedderSettings) -> int:
+    if settings.backend == "cohere":
+        from tasks.embed.cohere import cohere_dimension
+
+        return cohere_dimension(settings)
     model = load_embedder(settings.model, settings.device)
     return int(model.get_embedding_dimension())
 
@@ -50,3 +66,25 @@ def embed_texts(
         convert_to_numpy=True,
         show_progress_bar=False,
     ).astype(np.float32, copy=False)
+
+
+def embed_queries(
+    texts: Sequence[str], settings: EmbedderSettings, journal: CallJournal | None = None
+) -> np.ndarray:
+    """Query vectors (query_prefix); `journal`: where a paid backend's calls go on record."""
+    if settings.backend == "cohere":
+        from tasks.embed.cohere import embed_cohere
+
+        return embed_cohere(texts, settings, "search_query", journal)
+    return embed_texts(texts, settings, prefix=settings.query_prefix)
+
+
+def embed_documents(
+    texts: Sequence[str], settings: EmbedderSettings, journal: CallJournal | None = None
+) -> np.ndarray:
+    """Document vectors (document_prefix); `journal` as for embed_queries."""
+    if settings.backend == "cohere":
+        from tasks.embed.cohere import embed_cohere
+
+        return embed_cohere(texts, settings, "search_document", journal)
+    return embed_texts(texts, settings, prefix=settings.document_prefix)

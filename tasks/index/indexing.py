@@ -8,15 +8,19 @@ import logging
 import time
 from typing import Any
 
+import pyarrow.compute as pc
+
 from config.settings import Settings
 from tasks import embed
+from tasks.calls.journal import CallJournal, journal_calls
 from tasks.errors import NotReadyError, SettingsError
 from tasks.index import lexical, store
-from tasks.index.side_index import BM25_DIR, MARKER, side_index_dir
+from tasks.index.side_index import BM25_DIR, CALLS_DIR, MARKER, side_index_dir
 from tasks.inputs.loaders import dataset_hash, load_corpus
 from tasks.retrieve.collection import require_collection
 from tasks.retrieve.vectorstore import open_client
 from tasks.runs import storage
+from tasks.runs.layout import new_run_id
 from tasks.types import Document
 
 log = logging.getLogger(__name__)
@@ -91,14 +95,15 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
 
     embed_s = upsert_s = 0.0
     batch = settings.qdrant.upsert_batch_size
+    side = side_index_dir(settings)
+    assert side is not None
+    # A paid embedder's calls, one journal batch per chunk, under the index record.
+    index_id = f"index-{new_run_id()}"
     for start in range(0, len(changed), batch):
         chunk = changed[start : start + batch]
         t0 = time.perf_counter()
-        vectors = embed.embed_texts(
-            [d.full_text for d in chunk],
-            settings.embedder,
-            prefix=settings.embedder.document_prefix,
-        )
+        journal = CallJournal(side / CALLS_DIR, index_id, start // batch)
+        vectors = embed.embed_documents([d.full_text for d in chunk], settings.embedder, journal)
         t1 = time.perf_counter()
         store.upsert(
             client, name, [(d.doc_id, d.full_text, content_hash(d, prefix)) for d in chunk], vectors
@@ -108,8 +113,6 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     if removed:
         store.delete(client, name, removed)
 
-    side = side_index_dir(settings)
-    assert side is not None
     marker = side / MARKER
     bm25_dir = side / BM25_DIR
     bm25_fresh = marker.exists() and json.loads(marker.read_text())["corpus_hash"] == corpus_hash
@@ -145,5 +148,14 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
             "total": round(time.perf_counter() - started, 3),
         },
     }
+    calls = journal_calls(sorted((side / CALLS_DIR).glob("*.parquet")))
+    calls = calls.filter(pc.equal(calls.column("run_id"), index_id))
+    if calls.num_rows:
+        # What this index paid for: its calls are under CALLS_DIR, run_id index_id.
+        report["embed_calls"] = {
+            "id": index_id,
+            "requests": int(pc.sum(pc.invert(calls.column("cache_hit"))).as_py() or 0),
+            "billed_tokens": int(pc.sum(calls.column("billed_tokens")).as_py() or 0),
+        }
     log.info("indexed %s", report)
     return report

@@ -11,6 +11,8 @@ from config.settings import Settings
 MARKER = "index.json"
 # The BM25 statistics (tasks.index.lexical), read by the bm25 reranker.
 BM25_DIR = "bm25"
+# The paid embedder's calls of every `index` (tasks.calls.journal parts; run_id index-<time>).
+CALLS_DIR = "calls"
 
 
 def side_index_dir(settings: Settings) -> Path | None:

@@ -1,13 +1,15 @@
 """The CPU worker's stage for one query batch: embed the queries, pull each one's top fetch_k.
 
 Its hits are the hand-off: written as the batch's hits part (tasks.runs.runstore.write_hits),
-then read by the rerank stage (tasks.rerank.batch) on whichever worker holds the device.
+then read by the rerank stage (tasks.rerank.batch) on whichever worker holds the device. A paid
+embedder (Cohere Embed) puts its calls in the batch's call journal, as the rerank stage does.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from config.settings import Settings
 from tasks import embed
@@ -15,15 +17,17 @@ from tasks.retrieve.search import search_batch
 from tasks.retrieve.vectorstore import open_client
 from tasks.types import Hit, Query
 
+if TYPE_CHECKING:
+    from tasks.calls.journal import CallJournal
+
 
 def retrieve(
-    settings: Settings, queries: Sequence[Query]
+    settings: Settings, queries: Sequence[Query], journal: CallJournal | None = None
 ) -> tuple[list[list[Hit]], dict[str, float]]:
-    """Each query's top fetch_k, best first, and the stage's timings (embed, retrieve)."""
+    """Each query's top fetch_k, best first, and the stage's timings (embed, retrieve).
+    `journal`: where a paid embedder's calls go on record as they return."""
     t0 = time.perf_counter()
-    vectors = embed.embed_texts(
-        [q.text for q in queries], settings.embedder, prefix=settings.embedder.query_prefix
-    )
+    vectors = embed.embed_queries([q.text for q in queries], settings.embedder, journal)
     t1 = time.perf_counter()
     client = open_client(settings.qdrant)
     hits = search_batch(client, settings.qdrant, vectors, settings.run.fetch_k)

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from upath import UPath
 
-from tasks.calls.calllog import unique_calls
-from tasks.calls.journal import journal_calls
+from tasks.calls.calllog import calls_table, unique_calls
+from tasks.calls.journal import CallJournal, journal_calls
 from tasks.runs.layout import (
     CALLS_FILE,
     CANDIDATES_SCHEMA,
@@ -134,6 +134,14 @@ def write_batch(
     write_parquet(tables.failed, part_path(run_dir, batch, "failed"))
     write_json(stats, part_path(run_dir, batch, "stats"))
     write_parquet(tables.reranked, part_path(run_dir, batch, "reranked"))
+
+
+def write_unjournaled(run_dir: PathLike, batch: int, journal: CallJournal) -> None:
+    """Calls the journal could not write (tasks.calls.journal), as a calls part of their own:
+    a paid call is never missing from the call log. Attempt 0: the retrieval stage's."""
+    if journal.unwritten:
+        table = calls_table(journal.unwritten, journal.run_id, batch)
+        write_parquet(table, calls_part_path(run_dir, batch, 0))
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:

@@ -1,12 +1,13 @@
--- Cost of each run from its call log and a price table.
--- Placeholder {calls}: a relation with the calls.parquet columns.
+-- Cost of each run's rerank calls from its call log and a price table (embed calls:
+-- costs_embed.sql).
+-- Placeholder {calls}: a relation with the calls.parquet columns (endpoint filled in).
 -- Parameters: $per_1k_units (price per 1,000 billed search units), $per_hour (price per device
 -- hour), $queries_per_day (for the projection).
 -- A query's cost is what its calls billed (search units) or used (device seconds); cache hits
 -- cost nothing. The projection prices new queries, so it uses the queries that were not
 -- served from the cache (falling back to all of them when every query was a cache hit).
 WITH calls AS (
-    SELECT * FROM ({calls})
+    SELECT * FROM ({calls}) WHERE endpoint = 'rerank'
 ),
 per_query AS (
     SELECT run_id, backend, model, qid,
@@ -47,7 +48,7 @@ per_call AS (
     FROM calls
     GROUP BY ALL
 )
-SELECT r.*,
+SELECT r.run_id, 'rerank' AS endpoint, r.* EXCLUDE (run_id),
        c.retries, c.rate_limited, c.errors, c.latency_p50_s, c.latency_p95_s,
        r.cost_per_1k_new_queries * $queries_per_day / 1000.0 AS projected_per_day,
        r.cost_per_1k_new_queries * $queries_per_day / 1000.0 * 30 AS projected_per_30_days
