@@ -1,0 +1,241 @@
+"""The cohere embedder through the real SDK against the Cohere-compatible server on 127.0.0.1:
+vectors, batching, pacing under a 429 storm, wrong answers, the call log, the cache, costs."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from config.settings import CostSettings, EmbedderSettings
+from tasks import costs
+from tasks.calls.calllog import CALLS_SCHEMA, calls_table
+from tasks.calls.cohere_client import CohereAuthError
+from tasks.calls.journal import CallJournal
+from tasks.embed.cohere import CohereEmbedder, EmbedFailed, cohere_dimension, embed_cohere
+from tasks.errors import NotReadyError, SettingsError
+from tests.helpers.cohere_server import (
+    EMBED_BAD_ANSWERS,
+    EMBED_PATH,
+    KEY,
+    CohereTestServer,
+    embedding,
+    max_in_window,
+)
+
+# The light model's 384 values keep the answers small (embed-v4.0's 1536 cost JSON time).
+MODEL = "embed-english-light-v3.0"
+
+
+def settings(server: CohereTestServer, tmp: Path, **cohere) -> EmbedderSettings:
+    # Tests not about the rate get a budget that does not slow them; a request log of their
+    # own (the host-wide one would pace them with every other process on the test key).
+    cohere.setdefault("requests_per_minute", 6000)
+    cohere.setdefault("limiter_dir", tempfile.mkdtemp(prefix="rerankflow-limits-"))
+    conf = {"base_url": server.url, "global_limit": None, "cache_dir": str(tmp / "cache")}
+    return EmbedderSettings(backend="cohere", model=MODEL, cohere={**conf, **cohere})
+
+
+def embedder(s: EmbedderSettings) -> CohereEmbedder:
+    """A fresh embedder (embed_cohere keeps one per process and settings)."""
+    return CohereEmbedder(s.model or "", s.cohere, cohere_dimension(s))
+
+
+def unit(vectors: list[list[float]]) -> np.ndarray:
+    v = np.asarray(vectors, dtype=np.float64)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture
+def co_key(monkeypatch):
+    monkeypatch.setenv("CO_API_KEY", KEY)
+    return KEY
+
+
+def test_vectors_batches_of_96_and_billed_tokens(co_key, tmp_path):
+    texts = [f"document {i} about topic {i % 7}" for i in range(200)]
+    journal = CallJournal(tmp_path / "journal", "run-1", 0)
+    with CohereTestServer(keys={KEY: None}) as server:
+        s = settings(server, tmp_path, cache=False)
+        docs = embed_cohere(texts, s, "search_document", journal)
+        queries = embedder(s).embed(texts[:3], "search_query")
+        sent = server.calls
+    # 96 texts a request at most (sent in parallel: any order)
+    assert sorted(c.n_documents for c in sent[:3]) == [8, 96, 96] and sent[3].n_documents == 3
+    assert all(c.path == EMBED_PATH and c.status == 200 for c in sent)
+    # Exactly the server's vectors, in text order, unit-normalised float32.
+    want = unit([embedding(t, MODEL, "search_document", 384) for t in texts])
+    assert docs.dtype == np.float32 and docs.shape == (200, 384)
+    np.testing.assert_allclose(docs, want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(np.linalg.norm(docs, axis=1), 1.0, rtol=1e-6)
+    # input_type reaches the server: a query's vector is not its document vector.
+    assert not np.allclose(queries, docs[:3])
+    rows = journal.read().to_pylist()
+    assert [(r["endpoint"], r["backend"], r["model"]) for r in rows] == [
+        ("embed", "cohere", MODEL)
+    ] * 3
+    assert sorted(r["documents"] for r in rows) == [8, 96, 96]
+    assert sum(r["billed_tokens"] for r in rows) == sum(c.billed_tokens for c in sent[:3]) > 0
+    assert all(r["qid"] is None and r["search_units"] is None for r in rows)
+
+
+def test_429_storm_is_paced_retried_and_every_attempt_logged(co_key, tmp_path):
+    # The client believes it may send 50/s; the server allows 3 a second and says when.
+    texts = [f"text {i}" for i in range(16)]
+    journal = CallJournal(tmp_path / "journal", "run-1", 0)
+    with CohereTestServer(keys={KEY: 3}, window_s=1.0) as server:
+        server.inject("status", count=1, status=503)
+        server.inject("drop", count=1)
+        s = settings(
+            server,
+            tmp_path,
+            requests_per_minute=50,
+            rate_window_s=1.0,
+            texts_per_request=2,
+            max_attempts=8,
+            cache=False,
+        )
+        vectors = embedder(s).embed(texts, "search_query", journal)
+        sent = server.calls
+    assert vectors.shape == (16, 384)
+    rows = journal.read().to_pylist()
+    statuses = [r["http_status"] for r in rows]
+    assert statuses.count(200) == 8 and 429 in statuses and 503 in statuses
+    assert None in statuses  # the dropped connection
+    # One row per attempt, each request the server saw (dropped ones too).
+    assert len(rows) == len(sent)
+    assert max(r["attempt"] for r in rows) >= 2
+    # Retries waited what Retry-After asked: accepted calls fit the server's window.
+    assert max_in_window([c.t for c in sent if c.status == 200], 1.0) <= 3
+
+
+@pytest.mark.parametrize("fault", EMBED_BAD_ANSWERS)
+def test_a_wrong_answer_is_a_failed_attempt_never_a_vector(co_key, tmp_path, fault):
+    journal = CallJournal(tmp_path / "journal", "run-1", 0)
+    texts = ["alpha beta", "gamma"]
+    with CohereTestServer(keys={KEY: None}) as server:
+        server.inject(fault, count=2, path=EMBED_PATH)
+        s = settings(server, tmp_path, max_attempts=2, max_retry_seconds=5)
+        with pytest.raises(EmbedFailed, match="invalid answer"):
+            embedder(s).embed(texts, "search_query", journal)
+        rows = journal.read().to_pylist()
+        assert [r["http_status"] for r in rows] == [200, 200]
+        assert all(r["error"].startswith("invalid answer (HTTP 200)") for r in rows)
+        # Nothing was cached: a healthy retry asks again, and gets the right vectors.
+        server.reset_calls()
+        again = embedder(s).embed(texts, "search_query", journal)
+        assert len(server.calls) == 1
+    np.testing.assert_allclose(
+        again, unit([embedding(t, MODEL, "search_query", 384) for t in texts]), rtol=1e-6
+    )
+
+
+def test_cache_serves_a_resumed_run_with_no_call(co_key, tmp_path):
+    texts = [f"query {i}" for i in range(10)]
+    with CohereTestServer(keys={KEY: None}) as server:
+        s = settings(server, tmp_path, texts_per_request=4)
+        first = embedder(s).embed(texts, "search_query")
+        n_first = len(server.calls)
+        journal = CallJournal(tmp_path / "journal", "run-1", 0)
+        again = embedder(s).embed(texts, "search_query", journal)
+        assert len(server.calls) == n_first == 3
+        # Another input type is another vector: bought, not served.
+        embedder(s).embed(texts[:1], "search_document")
+        assert len(server.calls) == 4
+    np.testing.assert_array_equal(first, again)
+    [row] = journal.read().to_pylist()
+    assert row["cache_hit"] and row["documents"] == 10 and row["billed_tokens"] == 0
+    # The three requests' cache parts were folded into one.
+    assert len(list((tmp_path / "cache").glob("part-*.parquet"))) == 2
+
+
+def test_missing_and_refused_keys_name_the_embedder_setting(monkeypatch, tmp_path):
+    monkeypatch.delenv("CO_API_KEY", raising=False)
+    with CohereTestServer(keys={KEY: None}) as server:
+        s = settings(server, tmp_path)
+        with pytest.raises(NotReadyError, match="embedder.cohere.api_key_secret") as err:
+            embedder(s)
+        assert "CO_API_KEY" in str(err.value) and "\n" not in str(err.value)
+        monkeypatch.setenv("CO_API_KEY", "wrong-key-77c1d2")
+        with pytest.raises(CohereAuthError, match="embedder.cohere.api_key_secret") as err:
+            embedder(s).embed([f"t{i}" for i in range(300)], "search_query")
+        assert [c.status for c in server.calls] == [401]  # one request, not one per chunk
+    assert "wrong-key-77c1d2" not in str(err.value)
+
+
+def test_dimension_is_known_without_a_call():
+    assert cohere_dimension(EmbedderSettings(backend="cohere")) == 1536  # embed-v4.0
+    small = EmbedderSettings(backend="cohere", cohere={"output_dimension": 256})
+    assert cohere_dimension(small) == 256
+    with pytest.raises(SettingsError, match="embedder.cohere.output_dimension"):
+        cohere_dimension(EmbedderSettings(backend="cohere", model="embed-unknown"))
+
+
+def test_costs_price_embed_by_tokens_apart_from_rerank(tmp_path):
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    rerank = [
+        {
+            "backend": "cohere",
+            "model": "rerank-v3.5",
+            "qid": f"q{i}",
+            "documents": 50,
+            "search_units": 1,
+            "latency_s": 0.1,
+            "http_status": 200,
+            "started_at": at,
+        }
+        for i in range(4)
+    ]
+    embed = [
+        {
+            "endpoint": "embed",
+            "backend": "cohere",
+            "model": "embed-v4.0",
+            "documents": 4,
+            "billed_tokens": 400_000,
+            "latency_s": 0.2,
+            "http_status": 200,
+            "started_at": at,
+        },
+        {
+            "endpoint": "embed",
+            "backend": "cohere",
+            "model": "embed-v4.0",
+            "documents": 4,
+            "attempt": 2,
+            "billed_tokens": 100_000,
+            "latency_s": 0.2,
+            "http_status": 200,
+            "started_at": at,
+        },
+    ]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    pq.write_table(calls_table(rerank + embed, "run-1", 0), run_dir / "calls.parquet")
+    prices = CostSettings()
+    rows = costs.run_costs([run_dir / "calls.parquet"], prices, queries_per_day=1000)
+    by = {r["endpoint"]: r for r in rows}
+    assert [r["endpoint"] for r in rows] == ["rerank", "embed", "total"]
+    assert by["rerank"]["cost"] == pytest.approx(4 / 1000 * 2.0)
+    # 500,000 billed tokens at $0.12 per 1M, over the run's 4 queries.
+    assert by["embed"]["billed_tokens"] == 500_000 and by["embed"]["queries"] == 4
+    assert by["embed"]["cost"] == pytest.approx(0.06)
+    assert by["embed"]["cost_per_1k_queries"] == pytest.approx(15.0)
+    assert by["total"]["cost"] == pytest.approx(0.06 + 0.008)
+    assert by["total"]["projected_per_day"] == pytest.approx(
+        by["rerank"]["projected_per_day"] + by["embed"]["projected_per_day"]
+    )
+    summary = costs.run_cost_summary(run_dir, prices)
+    assert summary["total"] == pytest.approx(0.068) and summary["embed_billed_tokens"] == 500_000
+    text = costs.format_costs(rows, 1000)
+    assert "tokens" in text and "total" in text
+    # A call log from before the endpoint column reads as rerank calls.
+    old = calls_table(rerank, "run-0", 0).drop_columns(["endpoint", "billed_tokens"])
+    assert "endpoint" not in old.column_names and CALLS_SCHEMA.field("endpoint")
+    pq.write_table(old, run_dir / "old.parquet")
+    [row] = costs.run_costs([run_dir / "old.parquet"], prices, queries_per_day=1000)
+    assert row["endpoint"] == "rerank" and row["queries"] == 4
