@@ -14,7 +14,7 @@ from typing import Any
 from upath import UPath
 
 from config.settings import RerankerSettings, Settings
-from tasks import bakeoff, faq
+from tasks import bakeoff, embed, faq
 from tasks.bakeoff import RerankerSpec
 from tasks.errors import InputError, SettingsError, UserError
 from tasks.index.indexing import check_indexable, require_index
@@ -29,6 +29,7 @@ from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
 def check_run(settings: Settings) -> BatchInputs:
     """A new run's inputs, read and checked, and the index it needs."""
     check_ready(settings.reranker)  # a missing key stops the run before anything is written
+    embed.check_ready(settings.embedder)  # the queries' embedder's key too
     if not settings.run.rerank_deployment:  # else the weights live on the gpu worker
         check_model(settings.reranker)
     # An existing collection is checked before anything else reads it (labels are looked up in
@@ -99,7 +100,8 @@ def check_resume(
 
 def check_index(settings: Settings) -> None:
     """The collection may be written to, and the corpus file reads (a bad line is named before
-    any embedding)."""
+    any embedding), and a paid embedder's key is there."""
+    embed.check_ready(settings.embedder)
     if settings.dataset.corpus is not None:  # refused with qdrant.existing (settings)
         load_corpus(settings.dataset.corpus)
     check_indexable(settings)
@@ -120,6 +122,7 @@ def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInput
 def check_faq(settings: Settings, faq_dir: str | None) -> None:
     """The FAQ questions read, the serving folder is known, the index is there."""
     check_ready(settings.reranker)
+    embed.check_ready(settings.embedder)
     faq.serving_dir(settings, faq_dir)
     load_queries(settings.dataset.queries)
     if settings.qdrant.existing:

@@ -96,6 +96,13 @@ def ensure_global_limit(name: str, requests: int, window_s: float) -> None:
         )
 
 
+def prepare_global_limit(name: str | None, requests: int, window_s: float) -> None:
+    """Run-level set-up before an endpoint's first call: its shared limit, when there is one
+    and a Prefect server to hold it (a request under a missing limit fails: strict)."""
+    if name and prefect_server_configured():
+        ensure_global_limit(name, requests, window_s)
+
+
 def limiter_db(directory: Path | None, key: str, endpoint: str = "rerank") -> Path:
     """The host-wide request log of one API key's endpoint (each has a budget of its own):
     named by the key's hash, never the key. Rerank's keeps its first name (no suffix)."""

@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from tasks.calls.journal import CallJournal
 
 __all__ = [
+    "check_ready",
     "embed_documents",
     "embed_queries",
     "embed_texts",
     "embedding_dim",
     "load_embedder",
+    "prepare_embedder",
     "resolve_model_path",
 ]
 
@@ -88,3 +90,21 @@ def embed_documents(
 
         return embed_cohere(texts, settings, "search_document", journal)
     return embed_texts(texts, settings, prefix=settings.document_prefix)
+
+
+def check_ready(settings: EmbedderSettings) -> None:
+    """Fail before any work when the embedder cannot run: for cohere, the API key must be found
+    (CO_API_KEY or the Prefect Secret block). Raises NotReadyError with the fix."""
+    if settings.backend == "cohere":
+        from tasks.calls.cohere_client import EMBED_SECTION, resolve_api_key
+
+        resolve_api_key(settings.cohere, EMBED_SECTION)
+
+
+def prepare_embedder(settings: EmbedderSettings) -> None:
+    """Set-up before the first paid call of a run or an index: Cohere Embed's shared limit."""
+    if settings.backend == "cohere":
+        from tasks.calls.ratelimit import prepare_global_limit
+
+        c = settings.cohere
+        prepare_global_limit(c.global_limit, c.requests_per_minute, c.rate_window_s)

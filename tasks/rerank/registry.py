@@ -104,13 +104,10 @@ def get_reranker(settings: RerankerSettings, side_index_dir: Path | None) -> Rer
 def prepare_reranker(settings: RerankerSettings) -> None:
     """Run-level set-up before the first call: the shared request budget of a remote backend."""
     if settings.backend == "cohere":
-        from tasks.calls.ratelimit import ensure_global_limit, prefect_server_configured
+        from tasks.calls.ratelimit import prepare_global_limit
 
-        cohere = settings.cohere
-        if cohere.global_limit and prefect_server_configured():
-            ensure_global_limit(
-                cohere.global_limit, cohere.requests_per_minute, cohere.rate_window_s
-            )
+        c = settings.cohere
+        prepare_global_limit(c.global_limit, c.requests_per_minute, c.rate_window_s)
 
 
 def check_ready(settings: RerankerSettings) -> None:
