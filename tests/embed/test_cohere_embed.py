@@ -239,3 +239,70 @@ def test_costs_price_embed_by_tokens_apart_from_rerank(tmp_path):
     pq.write_table(old, run_dir / "old.parquet")
     [row] = costs.run_costs([run_dir / "old.parquet"], prices, queries_per_day=1000)
     assert row["endpoint"] == "rerank" and row["queries"] == 4
+
+
+@pytest.mark.slow
+def test_index_and_run_embed_through_cohere_on_the_call_log(prefect_server, tmp_path, monkeypatch):
+    """`index` and a run with embedder.backend cohere: every embed call on the call logs with
+    its billed tokens, the run's costs with an embed line, a second run served by the cache,
+    a missing key refused before anything is written."""
+    from flows.index_corpus import index_corpus
+    from flows.rerank_batch import rerank_batch
+    from tasks.inputs.loaders import load_queries
+    from tests.helpers import SAMPLE, profile_overrides
+
+    n_queries = len(load_queries(SAMPLE / "labels.jsonl"))
+    monkeypatch.setenv("CO_API_KEY", KEY)
+    with CohereTestServer(keys={KEY: None}) as server:
+        overrides = profile_overrides(
+            tmp_path,
+            **{
+                "embedder.backend": "cohere",
+                "embedder.model": MODEL,
+                "embedder.cohere.base_url": server.url,
+                "embedder.cohere.requests_per_minute": 6000,
+                "embedder.cohere.global_limit": "cohere-embed-flow-test",
+                "embedder.cohere.limiter_dir": str(tmp_path / "limits"),
+                "embedder.cohere.cache_dir": str(tmp_path / "cache"),
+            },
+        )
+        report = index_corpus(profile="demo", overrides=overrides)
+        indexed = server.calls
+        assert all(c.path == EMBED_PATH and c.status == 200 for c in indexed)
+        assert report["embed_calls"]["requests"] == len(indexed) == 4  # 302 documents / 96
+        assert report["embed_calls"]["billed_tokens"] == sum(c.billed_tokens for c in indexed)
+
+        server.reset_calls()
+        first = rerank_batch(profile="demo", overrides=overrides)
+        sent = server.calls
+        assert sent and all(c.path == EMBED_PATH for c in sent)
+        run_dir = Path(first["run_dir"])
+        calls = pq.read_table(run_dir / "calls.parquet").to_pylist()
+        embeds = [c for c in calls if c["endpoint"] == "embed"]
+        assert len(embeds) == len(sent) and all(not c["cache_hit"] for c in embeds)
+        assert sum(c["documents"] for c in embeds) == n_queries
+        assert sum(c["billed_tokens"] for c in embeds) == sum(c.billed_tokens for c in sent)
+        assert {c["endpoint"] for c in calls} == {"embed", "rerank"}
+        rows = costs.run_costs([run_dir / "calls.parquet"], CostSettings(), 1000)
+        assert [r["endpoint"] for r in rows] == ["rerank", "embed", "total"]
+        assert rows[1]["cost"] == pytest.approx(
+            sum(c.billed_tokens for c in sent) / 1e6 * CostSettings().cohere_embed_per_1m_tokens
+        )
+        assert first["manifest"]["cost"]["embed_billed_tokens"] == rows[1]["billed_tokens"]
+
+        # The same queries again: every vector from the cache, nothing bought.
+        server.reset_calls()
+        second = rerank_batch(profile="demo", overrides=overrides)
+        assert server.calls == []
+        calls = pq.read_table(Path(second["run_dir"]) / "calls.parquet").to_pylist()
+        embeds = [c for c in calls if c["endpoint"] == "embed"]
+        assert embeds and all(c["cache_hit"] and c["billed_tokens"] == 0 for c in embeds)
+        assert sum(c["documents"] for c in embeds) == n_queries
+        # Same metrics: the cached vectors are the bought ones.
+        assert second["metrics"] == first["metrics"]
+
+        monkeypatch.delenv("CO_API_KEY")
+        runs_before = sorted((tmp_path / "runs").rglob("*"))
+        with pytest.raises(NotReadyError, match="embedder.cohere.api_key_secret"):
+            rerank_batch(profile="demo", overrides=overrides)
+        assert sorted((tmp_path / "runs").rglob("*")) == runs_before and server.calls == []
