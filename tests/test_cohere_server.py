@@ -381,3 +381,89 @@ def test_command_line_server_prints_its_url_and_limits():
         proc.terminate()
         proc.wait(timeout=10)
     assert proc.returncode == 0
+
+
+# Embed.
+
+
+def embed(co: cohere.ClientV2, texts=None, **kwargs):
+    return co.embed(
+        model=kwargs.pop("model", "embed-english-light-v3.0"),
+        texts=["alpha beta"] if texts is None else texts,
+        input_type=kwargs.pop("input_type", "search_query"),
+        embedding_types=kwargs.pop("embedding_types", ["float"]),
+        request_options=NO_RETRY,
+        **kwargs,
+    )
+
+
+def cosine(x: Sequence[float], y: Sequence[float]) -> float:
+    return sum(p * q for p, q in zip(x, y, strict=True)) / math.hypot(*x) / math.hypot(*y)
+
+
+def test_embed_answers_in_cohere_shape_deterministically(server):
+    auth = {"Authorization": f"Bearer {KEY}"}
+    body = {
+        "model": "embed-v4.0",
+        "texts": ["alpha beta", "gamma"],
+        "input_type": "search_query",
+        "embedding_types": ["float"],
+        "output_dimension": 256,
+    }
+    with httpx.Client(base_url=server.url, headers=auth, timeout=5) as http:
+        raw = http.post("/v2/embed", json=body).json()
+    # The fields of cohere.types.EmbedByTypeResponse the API sends, no more.
+    assert set(raw) == {"id", "embeddings", "texts", "meta"}
+    assert set(raw["embeddings"]) == {"float"} and raw["texts"] == body["texts"]
+    assert [len(v) for v in raw["embeddings"]["float"]] == [256, 256]
+    assert raw["meta"]["billed_units"] == {"input_tokens": 3}
+    got = embed(
+        client(server), texts=["alpha beta", "gamma"], model="embed-v4.0", output_dimension=256
+    )
+    assert got.embeddings.float_ == raw["embeddings"]["float"]  # same text, same vector
+    assert got.meta.billed_units.input_tokens == 3
+    # Texts sharing words are nearer than texts that share none.
+    texts = ["alpha beta", "alpha beta delta", "zeta"]
+    a, b, c = embed(client(server), texts=texts).embeddings.float_
+    assert cosine(a, b) > cosine(a, c) + 0.2
+    last = server.calls[-1]
+    assert (last.path, last.status, last.n_documents) == ("/v2/embed", 200, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"texts": []}, "texts"),
+        ({"texts": ["t"] * 97}, "texts"),
+        ({"model": "embed-nonexistent"}, "model"),
+        ({"input_type": "search_queries"}, "input_type"),
+        ({"embedding_types": ["int8"]}, "embedding_types"),
+        ({"output_dimension": 256}, "output_dimension"),  # the v3 light model has one size
+    ],
+)
+def test_invalid_embed_requests_are_400_naming_the_field(server, kwargs, field):
+    with pytest.raises(BadRequestError) as err:
+        embed(client(server), **kwargs)
+    assert field in err.value.body["message"]
+    [call] = server.calls
+    assert call.status == 400 and call.billed_tokens == 0
+
+
+def test_embed_faults_and_limits_are_the_rerank_ones():
+    with CohereTestServer(keys={KEY: 1}, window_s=30.0) as server:
+        server.inject("status", status=503)
+        with pytest.raises(ServiceUnavailableError):
+            embed(client(server))
+        with pytest.raises(TooManyRequestsError) as err:  # the 503 counted in the window
+            embed(client(server))
+        assert int(err.value.headers["retry-after"]) >= 1
+    with CohereTestServer(keys={KEY: None}) as server:
+        server.inject("wrong_dimension")  # an embed-only fault waits for an embed request
+        rerank(client(server))
+        assert server.faults_left == 1
+        got = embed(client(server), texts=["a", "b"])
+        assert [len(v) for v in got.embeddings.float_] == [383, 384]
+        server.inject("drop", path="/v2/embed")
+        with pytest.raises(httpx.RemoteProtocolError):
+            embed(client(server))
+        assert server.calls[-1].status == DROPPED and server.calls[-1].path == "/v2/embed"
