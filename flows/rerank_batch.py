@@ -12,7 +12,6 @@ from config.settings import Settings, load_settings
 from flows.preflight import check_resume, check_run
 from flows.rerank_gpu import rerank_stage
 from tasks import costs, prefect_tasks
-from tasks.embed import prepare_embedder
 from tasks.report import metrics_table
 from tasks.retrieve import vectorstore
 from tasks.retrieve.collection import collection_state
@@ -96,8 +95,6 @@ def rerank_batch(
         len(to_retrieve),
         run_dir,
     )
-    if to_retrieve:
-        prepare_embedder(settings.embedder)  # a paid embedder's shared limit
     for b in to_retrieve:
         prefect_tasks.retrieve_batch(settings, run_dir, b, batches[b])
     rerank_stage(settings, run_dir, manifest.attempts)

@@ -22,7 +22,6 @@ __all__ = [
     "embed_texts",
     "embedding_dim",
     "load_embedder",
-    "prepare_embedder",
     "resolve_model_path",
 ]
 
@@ -99,12 +98,3 @@ def check_ready(settings: EmbedderSettings) -> None:
         from tasks.calls.cohere_client import EMBED_SECTION, resolve_api_key
 
         resolve_api_key(settings.cohere, EMBED_SECTION)
-
-
-def prepare_embedder(settings: EmbedderSettings) -> None:
-    """Set-up before the first paid call of a run or an index: Cohere Embed's shared limit."""
-    if settings.backend == "cohere":
-        from tasks.calls.ratelimit import prepare_global_limit
-
-        c = settings.cohere
-        prepare_global_limit(c.global_limit, c.requests_per_minute, c.rate_window_s)

@@ -33,7 +33,9 @@ from tasks.calls.cohere_client import (
     is_number,
 )
 from tasks.calls.journal import CallJournal
+from tasks.calls.ratelimit import prepare_global_limit
 from tasks.errors import SettingsError
+from tasks.rerank.base import MissingPackageError
 
 InputType = Literal["search_query", "search_document"]
 BACKEND = "cohere"
@@ -106,13 +108,21 @@ class CohereEmbedder:
     """One model's embedder under one key: the access, the cache and a pool of requests."""
 
     def __init__(self, model: str, settings: CohereEmbedSettings, dim: int) -> None:
-        from tasks.rerank.base import require
-
-        cohere = require("cohere", "cohere", "cohere embedder")
+        try:
+            import cohere
+        except ImportError as exc:
+            raise MissingPackageError(
+                "embedder 'cohere' needs the 'cohere' package: pip install 'cohere'"
+            ) from exc
         self.model = model
         self.dim = dim
         self._settings = settings
         self._access = CohereAccess(cohere, settings, endpoint=EMBED, section=EMBED_SECTION)
+        # The shared Prefect limit, before the first call (once a process: get_embedder), so
+        # every flow that retrieves (runs, FAQ refreshes, bake-offs) and `index` have it.
+        prepare_global_limit(
+            settings.global_limit, settings.requests_per_minute, settings.rate_window_s
+        )
         self._cache = AnswerCache(settings.cache_dir) if settings.cache else None
         self._pool = ThreadPoolExecutor(settings.max_in_flight, thread_name_prefix="cohere-embed")
 
