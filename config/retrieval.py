@@ -30,13 +30,14 @@ class DatasetSettings(Frozen):
 
 EmbedBackend = Literal["sentence-transformers", "flag", "cohere", "precomputed"]
 DEFAULT_COHERE_EMBED_MODEL = "embed-v4.0"
+DEFAULT_EMBED_BACKEND: EmbedBackend = "sentence-transformers"
 
 
 class EmbedderSettings(Frozen):
     """How queries (and, at `rerankflow index`, documents) become vectors. A collection must be
     queried with the embedder that built it: same backend, model and prefixes."""
 
-    backend: EmbedBackend = "sentence-transformers"
+    backend: EmbedBackend = DEFAULT_EMBED_BACKEND
     # sentence-transformers: model id or local path, default the packaged all-MiniLM-L6-v2
     # (loads offline); flag: hub id or local directory (required); cohere: Cohere model name,
     # default embed-v4.0; precomputed: optionally the model that made the vectors (checked
@@ -65,7 +66,7 @@ class EmbedderSettings(Frozen):
         default = {
             "sentence-transformers": DEFAULT_EMBEDDER,
             "cohere": DEFAULT_COHERE_EMBED_MODEL,
-        }.get(data.get("backend", "sentence-transformers"))
+        }.get(data.get("backend", DEFAULT_EMBED_BACKEND))
         return {**data, "model": default} if default else data
 
     @model_validator(mode="after")

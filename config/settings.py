@@ -42,6 +42,7 @@ from config.reranker import (
 )
 from config.retrieval import (
     DEFAULT_COHERE_EMBED_MODEL,
+    DEFAULT_EMBED_BACKEND,
     DEFAULT_EMBEDDER,
     DatasetSettings,
     EmbedBackend,
@@ -55,6 +56,7 @@ __all__ = [
     "ALL_METRIC_NAMES",
     "DEFAULT_COHERE_EMBED_MODEL",
     "DEFAULT_COHERE_MODEL",
+    "DEFAULT_EMBED_BACKEND",
     "DEFAULT_EMBEDDER",
     "GROUP_METRIC_NAMES",
     "METRIC_NAMES",

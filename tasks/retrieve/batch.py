@@ -27,7 +27,7 @@ def retrieve(
     """Each query's top fetch_k, best first, and the stage's timings (embed, retrieve).
     `journal`: where a paid embedder's calls go on record as they return."""
     t0 = time.perf_counter()
-    vectors = embed.embed_queries([q.text for q in queries], settings.embedder, journal)
+    vectors = embed.embed_queries(queries, settings.embedder, journal)
     t1 = time.perf_counter()
     client = open_client(settings.qdrant)
     hits = search_batch(client, settings.qdrant, vectors, settings.run.fetch_k)
