@@ -116,7 +116,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     """
     started = time.perf_counter()
     check_indexable(settings)  # first, before loading anything
-    embed.check_ready(settings.embedder)
+    embed.check_embedder(settings.embedder)
     assert settings.dataset.corpus is not None  # required unless existing (settings check)
     client = open_client(settings.qdrant)
     name = settings.qdrant.collection
