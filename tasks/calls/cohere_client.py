@@ -41,9 +41,6 @@ def missing_key_message(section: str = RERANK_SECTION) -> str:
     )
 
 
-MISSING_KEY = missing_key_message()
-
-
 class CohereAuthError(NotReadyError):
     """The key was refused: every further call would fail too, so the run stops."""
 
