@@ -7,15 +7,13 @@ prefetches fused by RRF or DBSF).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from pathlib import Path
 
 from qdrant_client import models
 
 from config.settings import EmbedderSettings, QdrantSettings, Settings
 from tasks.doctor import Check
-from tasks.errors import NotReadyError
+from tasks.errors import SettingsError
 from tasks.retrieve import sparse
 from tasks.retrieve.search import Layout, payload_value
 from tasks.retrieve.vectorstore import open_client
@@ -25,62 +23,53 @@ SPARSE_SAMPLE = 8
 # Share of a stored vector's indices the convention must reproduce from the point's text: a
 # little under 1, since the payload text may differ slightly from what was indexed (a title).
 MIN_INDEX_OVERLAP = 0.8
-# BGE-M3's sparse head: without it FlagEmbedding initialises one at random (a logged warning),
-# and random weights would be scored as if they were the model's.
-_SPARSE_HEAD = "sparse_linear.pt"
 
 
-def _model_dir(model: str) -> Path | None:
-    """The local folder of the embedder model; None for a hub id (checked when loaded)."""
-    from tasks.embed import resolve_model_path
+def require_bge_m3(embedder: EmbedderSettings) -> None:
+    """BGE-M3 lexical weights come from the embedder's own BGEM3FlagModel, so one model makes
+    a query's dense and sparse vectors, as in production."""
+    from tasks.embed import flag
 
-    path = Path(resolve_model_path(model))
-    return path if path.is_dir() else None
-
-
-@functools.cache
-def load_bge_m3(model: str, device: str | None):  # -> BGEM3FlagModel
-    """Loaded once per process; fp16 on CUDA only (CPU inference in fp16 is slow or refused)."""
-    from FlagEmbedding import BGEM3FlagModel
-    from huggingface_hub import snapshot_download
-
-    from tasks.embed import resolve_model_path
-
-    path = _model_dir(model) or Path(snapshot_download(resolve_model_path(model)))
-    if not (path / _SPARSE_HEAD).is_file():
-        raise NotReadyError(_no_sparse_head(model, path))
-    use_fp16 = bool(device and device.startswith("cuda"))
-    return BGEM3FlagModel(str(path), use_fp16=use_fp16, devices=device)
-
-
-def _no_sparse_head(model: str, path: Path) -> str:
-    return (
-        f"embedder.model '{model}' has no {_SPARSE_HEAD} in {path}: not a BGE-M3 model, so it "
-        "makes no lexical weights (qdrant.sparse_query: bge-m3); set embedder.model to the "
-        "BGE-M3 the collection was built with"
-    )
+    if embedder.backend != "flag" or flag.flag_kind(embedder) != "bge-m3":
+        raise SettingsError(
+            "qdrant.sparse_query: bge-m3 takes the lexical weights from the embedder's "
+            f"BGEM3FlagModel, but embedder.backend is {embedder.backend}"
+            + (f" with flag_model {flag.flag_kind(embedder)}" if embedder.backend == "flag" else "")
+            + "; set embedder.backend: flag and embedder.flag_model: bge-m3 with the BGE-M3 "
+            "model the collection was built with"
+        )
 
 
 def bge_m3_vectors(
     texts: Sequence[str], embedder: EmbedderSettings, *, queries: bool
 ) -> list[models.SparseVector]:
     """BGE-M3 lexical weights as sparse vectors: queries with encode_queries, documents with
-    encode_corpus (FlagEmbedding's max lengths for each)."""
-    model = load_bge_m3(embedder.model, embedder.device)
+    encode_corpus (FlagEmbedding adds the instruction and applies its max length for each)."""
+    from tasks.embed import flag
+
+    require_bge_m3(embedder)
+    assert embedder.model is not None  # required for flag (settings)
+    # The arguments of the dense leg's load (tasks.embed.flag), so the cached model is shared.
+    model = flag.load_model(
+        embedder.model, "bge-m3", embedder.device, embedder.query_prefix, embedder.document_prefix
+    )
     encode = model.encode_queries if queries else model.encode_corpus
     out = encode(
-        list(texts), batch_size=embedder.batch_size, return_dense=False, return_sparse=True
+        list(texts),
+        batch_size=embedder.batch_size,
+        return_dense=False,
+        return_sparse=True,
+        return_colbert_vecs=False,
     )
     return [sparse.lexical_weights_vector(w) for w in out["lexical_weights"]]
 
 
 def sparse_queries(settings: Settings, texts: Sequence[str]) -> list[models.SparseVector]:
-    """The sparse vector of each query text, by qdrant.sparse_query (with the dense leg's
-    query prefix, as one text is what production encodes)."""
-    texts = [settings.embedder.query_prefix + t for t in texts]
+    """The sparse vector of each query text, by qdrant.sparse_query, from the text the dense
+    leg embeds (query prefix or instruction included)."""
     if settings.qdrant.sparse_query == "bge-m3":
         return bge_m3_vectors(texts, settings.embedder, queries=True)
-    return sparse.bm25_query_vectors(texts)
+    return sparse.bm25_query_vectors([settings.embedder.query_prefix + t for t in texts])
 
 
 # --------------------------------------------------------------------------- checks
@@ -103,8 +92,11 @@ def _expected_indices(settings: Settings):  # -> Callable[[str], set[int]]
         return sparse.bm25_indices
     from transformers import AutoTokenizer
 
-    path = _model_dir(settings.embedder.model)
-    tokenizer = AutoTokenizer.from_pretrained(str(path or settings.embedder.model))
+    from tasks.model_location import local_dir
+
+    model = settings.embedder.model
+    assert model is not None  # required for flag (settings)
+    tokenizer = AutoTokenizer.from_pretrained(str(local_dir(model) or model))
     # Lexical weights are keyed by the ids of the text's own tokens.
     return lambda text: set(tokenizer(text, truncation=True, max_length=8192)["input_ids"])
 
@@ -164,14 +156,11 @@ def check_sparse_vector(settings: Settings) -> Check:
             "set qdrant.sparse_query to how the collection's sparse vectors were made",
         )
     if q.sparse_query == "bge-m3":
-        path = _model_dir(settings.embedder.model)
-        if path is not None and not (path / _SPARSE_HEAD).is_file():
-            return Check(
-                "sparse",
-                "FAIL",
-                _no_sparse_head(settings.embedder.model, path).split("; ")[0],
-                "set embedder.model to the BGE-M3 the collection was built with",
-            )
+        try:
+            require_bge_m3(settings.embedder)
+        except SettingsError as exc:
+            detail, _, fix = str(exc).partition("; ")  # the message ends with its fix
+            return Check("sparse", "FAIL", detail, fix)
     sample = _stored_sample(settings)
     if sample:
         expected = _expected_indices(settings)

@@ -23,7 +23,7 @@ from tasks.index import lexical
 from tasks.inputs import batch as inputs
 from tasks.retrieve import existing, hybrid, sparse, vectorstore
 from tasks.retrieve.batch import retrieve
-from tasks.types import Hit
+from tasks.types import Hit, Query
 from tests.helpers import SAMPLE, existing_collection_script
 
 COLLECTION = "sample_hybrid"
@@ -64,16 +64,16 @@ def hybrid_settings(store: Path, tmp: Path, **extra):
 
 def direct(
     client: QdrantClient,
-    texts: list[str],
+    queries: list[Query],
     limit: int,
     prefetch: int,
     fusion: models.Fusion,
     flt: models.Filter | None = None,
 ) -> list[list[Hit]]:
     """qdrant-client's Query API, one query at a time, with query vectors made here."""
-    dense = embed.embed_texts(texts, load_settings("existing").embedder)
+    dense = embed.embed_queries(queries, load_settings("existing").embedder)
     out = []
-    for vec, sp in zip(dense, sparse.bm25_query_vectors(texts), strict=True):
+    for vec, sp in zip(dense, sparse.bm25_query_vectors([q.text for q in queries]), strict=True):
         points = client.query_points(
             COLLECTION,
             prefetch=[
@@ -144,16 +144,15 @@ def test_hybrid_hits_equal_the_query_api_called_directly(hybrid_store, tmp_path,
     s = hybrid_settings(hybrid_store, tmp_path, **{"qdrant.fusion": fusion})
     queries = inputs.load_inputs(s).queries[:6]
     hits, _ = retrieve(s, queries)
-    texts = [q.text for q in queries]
     client = plain_client(hybrid_store)
-    want = direct(client, texts, 50, 50, models.Fusion(fusion))
+    want = direct(client, queries, 50, 50, models.Fusion(fusion))
     assert hits == want  # ids, order, scores, texts, groups
     assert all(len(h) == 50 for h in hits)
 
     # The fusion reads both lists: some hits come from the sparse list alone.
     dense_only = {
         str(p.id)
-        for vec in embed.embed_texts(texts, s.embedder)
+        for vec in embed.embed_queries(queries, s.embedder)
         for p in client.query_points(COLLECTION, query=vec.tolist(), using="dense", limit=50).points
     }
     assert {h.doc_id for qh in hits for h in qh} - dense_only
@@ -172,7 +171,7 @@ def test_prefetch_limit_and_filter_apply_inside_both_lists(hybrid_store, tmp_pat
     client = plain_client(hybrid_store)
     flt = models.Filter.model_validate(tenant)
     # The filter on the fused query reaches the prefetches: each list holds tenant points only.
-    want = direct(client, [q.text for q in queries], 5, 4, models.Fusion.RRF, flt)
+    want = direct(client, queries, 5, 4, models.Fusion.RRF, flt)
     client.close()
     assert hits == want
     assert all(0 < len(h) <= 5 for h in hits)
