@@ -8,6 +8,7 @@ qdrant-client's Query API directly.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -230,4 +231,89 @@ def test_sparse_vectors_made_another_way_are_refused(tmp_path):
     found = hybrid.check_sparse_vector(s)
     assert found.status == "FAIL"
     assert "point 1: only 0% of its 'sparse' indices" in found.detail
+    vectorstore.close_clients()
+
+
+# --------------------------------------------------------------------------- bge-m3
+
+
+def test_bge_m3_lexical_weights_query_the_sparse_vector(tmp_path):
+    """A collection built with a (tiny, random) BGE-M3's dense and lexical-weight vectors: the
+    hits equal the Query API called with vectors from BGEM3FlagModel itself."""
+    from FlagEmbedding import BGEM3FlagModel
+
+    from tests.helpers.flag_models import build_tiny_bge_m3
+
+    model_dir = build_tiny_bge_m3(tmp_path / "bge-m3")
+    docs = [
+        json.loads(line)
+        for line in (SAMPLE / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:40]
+    ]
+    s = hybrid_settings(
+        tmp_path / "q",
+        tmp_path,
+        **{
+            "qdrant.sparse_query": "bge-m3",
+            "embedder.backend": "flag",
+            "embedder.model": str(model_dir),
+            "embedder.flag_model": "bge-m3",
+            "run.fetch_k": 20,
+        },
+    )
+    texts = [d["text"] for d in docs]
+    dense = embed.embed_documents(texts, s.embedder)
+    lexical_weights = hybrid.bge_m3_vectors(texts, s.embedder, queries=False)
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection(
+        COLLECTION,
+        vectors_config={
+            "dense": models.VectorParams(size=dense.shape[1], distance=models.Distance.COSINE)
+        },
+        sparse_vectors_config={"sparse": models.SparseVectorParams()},
+    )
+    client.upsert(
+        COLLECTION,
+        points=[
+            models.PointStruct(
+                id=i,
+                vector={"dense": dense[i].tolist(), "sparse": lexical_weights[i]},
+                payload={"text": texts[i], "source": d["_id"]},
+            )
+            for i, d in enumerate(docs)
+        ],
+    )
+    client.close()
+    [line] = [c for c in existing.collection_checks(s) if c.name == "sparse"]
+    assert line.status == "ok" and "(no modifier), queries by bge-m3" in line.detail
+
+    queries = inputs.load_inputs(s).queries[:4]
+    hits, _ = retrieve(s, queries)
+    model = BGEM3FlagModel(str(model_dir), use_fp16=False, devices=["cpu"])
+    out = model.encode_queries(
+        [q.text for q in queries], return_dense=True, return_sparse=True, return_colbert_vecs=False
+    )
+    client = plain_client(tmp_path / "q")
+    for qhits, vec, weights in zip(hits, out["dense_vecs"], out["lexical_weights"], strict=True):
+        sp = models.SparseVector(
+            indices=[int(t) for t in weights], values=[float(w) for w in weights.values()]
+        )
+        points = client.query_points(
+            COLLECTION,
+            prefetch=[
+                models.Prefetch(query=vec.tolist(), using="dense", limit=20),
+                models.Prefetch(query=sp, using="sparse", limit=20),
+            ],
+            query=models.FusionQuery(fusion=models.Fusion.RRF),
+            limit=20,
+            with_payload=True,
+        ).points
+        assert sp.indices and len(qhits) == 20
+        assert [(h.doc_id, h.score) for h in qhits] == [(str(p.id), p.score) for p in points]
+    client.close()
+
+    # The lexical weights are the embedder's own model's: another backend is refused.
+    st = hybrid_settings(tmp_path / "q", tmp_path, **{"qdrant.sparse_query": "bge-m3"})
+    found = hybrid.check_sparse_vector(st)
+    assert found.status == "FAIL" and "embedder.backend is sentence-transformers" in found.detail
+    assert found.fix.startswith("set embedder.backend: flag and embedder.flag_model: bge-m3")
     vectorstore.close_clients()
