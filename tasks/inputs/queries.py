@@ -80,7 +80,8 @@ def _query_vectors(path: Path, table: pa.Table) -> np.ndarray:
         at = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
         raise field_error(path, at // dim + 1, "vector", f"null value at position {at % dim}")
     # Checked after the cast: a float64 beyond float32's range would become inf.
-    matrix = values.to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, dim)
+    with np.errstate(over="ignore"):  # an overflow is reported below, with its row
+        matrix = values.to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, dim)
     finite = np.isfinite(matrix)
     if not finite.all():
         row, pos = (int(i[0]) for i in np.nonzero(~finite))
