@@ -48,11 +48,7 @@ def bge_m3_vectors(
     from tasks.embed import flag
 
     require_bge_m3(embedder)
-    assert embedder.model is not None  # required for flag (settings)
-    # The arguments of the dense leg's load (tasks.embed.flag), so the cached model is shared.
-    model = flag.load_model(
-        embedder.model, "bge-m3", embedder.device, embedder.query_prefix, embedder.document_prefix
-    )
+    model = flag.loaded_model(embedder)  # the dense leg's model, loaded once
     encode = model.encode_queries if queries else model.encode_corpus
     out = encode(
         list(texts),
