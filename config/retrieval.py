@@ -129,6 +129,17 @@ class QdrantSettings(Frozen):
     # A Qdrant filter (models.Filter as a mapping, e.g. a tenant) applied to every query.
     filter: dict[str, Any] | None = None
     search_params: SearchParamsSettings | None = None
+    # Hybrid queries (Qdrant Query API): the named sparse vector beside the dense one; None =
+    # dense only. Only with existing (rerankflow's own collections hold no sparse vectors).
+    sparse_vector: str | None = None
+    # How the collection's sparse vectors were made, so the query's are made the same way:
+    # bm25 (tasks.retrieve.sparse: hashed stemmed tokens, Modifier.IDF) or bge-m3 (the
+    # embedder model's lexical weights). Required with sparse_vector.
+    sparse_query: Literal["bm25", "bge-m3"] | None = None
+    # How the dense and sparse candidate lists are fused: reciprocal rank or distribution-based.
+    fusion: Literal["rrf", "dbsf"] = "rrf"
+    # Candidates each prefetch (dense, sparse) hands to the fusion; None = run.fetch_k.
+    prefetch_limit: int | None = Field(None, ge=1)
 
     @property
     def api_key(self) -> str | None:
@@ -146,7 +157,12 @@ class QdrantSettings(Frozen):
         if not self.existing:
             custom = [
                 f"qdrant.{name}"
-                for name, default in (("vector", None), ("id_key", None), ("group_key", None))
+                for name, default in (
+                    ("vector", None),
+                    ("id_key", None),
+                    ("group_key", None),
+                    ("sparse_vector", None),
+                )
                 if getattr(self, name) != default
             ] + (["qdrant.text_key"] if self.text_key != "text" else [])
             if custom:
@@ -154,4 +170,28 @@ class QdrantSettings(Frozen):
                     f"{', '.join(custom)}: only for a collection rerankflow did not create; "
                     "set qdrant.existing: true as well, or remove it"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _hybrid_needs_sparse_vector(self) -> QdrantSettings:
+        if self.sparse_vector is None:
+            given = [
+                f"qdrant.{name}"
+                for name, default in (
+                    ("sparse_query", None),
+                    ("fusion", "rrf"),
+                    ("prefetch_limit", None),
+                )
+                if getattr(self, name) != default
+            ]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: only for hybrid queries; set qdrant.sparse_vector to "
+                    "the collection's sparse vector as well, or remove it"
+                )
+        elif self.sparse_query is None:
+            raise ValueError(
+                "qdrant.sparse_query: required with qdrant.sparse_vector; set it to how the "
+                "collection's sparse vectors were made: bm25 or bge-m3"
+            )
         return self

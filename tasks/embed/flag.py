@@ -75,7 +75,9 @@ def load_model(
     )
 
 
-def _model(settings: EmbedderSettings):
+def loaded_model(settings: EmbedderSettings):
+    """The FlagEmbedding model for these settings, loaded once per process (the hybrid
+    search reuses it for BGE-M3's lexical weights)."""
     assert settings.model is not None  # required for flag (settings)
     return load_model(
         settings.model,
@@ -98,7 +100,7 @@ def _dense(out: np.ndarray | dict) -> np.ndarray:
 
 
 def _encode(method: str, texts: Sequence[str], settings: EmbedderSettings) -> np.ndarray:
-    model = _model(settings)
+    model = loaded_model(settings)
     # BGE-M3: only the dense vector; the sparse and ColBERT heads cost time and are not
     # searched here.
     outputs = (

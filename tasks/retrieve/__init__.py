@@ -1,10 +1,14 @@
 """Retrieval, the CPU worker's stage: a query batch embedded and searched in Qdrant.
 
-batch        one query batch: embed, search top fetch_k (its hits are the hand-off to rerank)
-search       the batch query, each scored point as a Hit (Layout: where a collection keeps what)
+batch        one query batch: embed (and sparse vectors if hybrid), search top fetch_k (its
+             hits are the hand-off to rerank)
+search       the batch query (dense, or hybrid: fused prefetches), each scored point as a Hit
+             (Layout: where a collection keeps what)
 collection   what a run knows about the collection: creator, vectors, existence, fingerprint
 vectorstore  the connection: one Qdrant client per path or URL per process
 existing     a collection rerankflow did not create: checked, measured, never written
+hybrid       hybrid queries: the query's sparse vectors (by qdrant.sparse_query), their check
+sparse       how sparse vectors are made (bm25 hashed tokens, BGE-M3 lexical weights), both sides
 
 The GPU worker imports none of this (tasks.rerank starts from the hits part).
 """

@@ -1,4 +1,5 @@
-"""The CPU worker's stage for one query batch: embed the queries, pull each one's top fetch_k.
+"""The CPU worker's stage for one query batch: embed the queries (dense, and sparse for a hybrid
+query), pull each one's top fetch_k.
 
 Its hits are the hand-off: written as the batch's hits part (tasks.runs.runstore.write_hits),
 then read by the rerank stage (tasks.rerank.batch) on whichever worker holds the device. A paid
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from config.settings import Settings
 from tasks import embed
+from tasks.retrieve import hybrid
 from tasks.retrieve.search import search_batch
 from tasks.retrieve.vectorstore import open_client
 from tasks.types import Hit, Query
@@ -28,7 +30,12 @@ def retrieve(
     `journal`: where a paid embedder's calls go on record as they return."""
     t0 = time.perf_counter()
     vectors = embed.embed_queries(queries, settings.embedder, journal)
+    sparse = (
+        hybrid.sparse_queries(settings, [q.text for q in queries])
+        if settings.qdrant.sparse_vector
+        else None
+    )
     t1 = time.perf_counter()
     client = open_client(settings.qdrant)
-    hits = search_batch(client, settings.qdrant, vectors, settings.run.fetch_k)
+    hits = search_batch(client, settings.qdrant, vectors, settings.run.fetch_k, sparse)
     return [list(h) for h in hits], {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from qdrant_client import QdrantClient, models
 
 from config.settings import Settings
 from tasks.doctor import Check
 from tasks.errors import NotReadyError, SettingsError
+from tasks.retrieve import hybrid
 from tasks.retrieve.collection import describe_vectors, require_collection, vector_configs
 from tasks.retrieve.search import MISSING, Layout, payload_value, query_filter
 from tasks.retrieve.vectorstore import open_client
@@ -164,14 +165,15 @@ def check_read_only(settings: Settings) -> Check:
     )
 
 
+def _checks(settings: Settings) -> list[Callable[[Settings], Check]]:
+    """The collection checks a run needs; the sparse one only for hybrid queries."""
+    sparse = [hybrid.check_sparse_vector] if settings.qdrant.sparse_vector else []
+    return [check_vector, *sparse, check_filter, check_payload]
+
+
 def collection_checks(settings: Settings) -> list[Check]:
     """Doctor's lines for an existing collection (after its `qdrant` line)."""
-    return [
-        check_vector(settings),
-        check_filter(settings),
-        check_payload(settings),
-        check_read_only(settings),
-    ]
+    return [check(settings) for check in _checks(settings)] + [check_read_only(settings)]
 
 
 def check_existing_collection(settings: Settings) -> None:
@@ -181,7 +183,7 @@ def check_existing_collection(settings: Settings) -> None:
     if not q.existing:
         return
     require_collection(q)
-    for check in (check_vector, check_filter, check_payload):
+    for check in _checks(settings):
         found = check(settings)
         if found.status == "FAIL":
             raise SettingsError(f"{found.detail}; {found.fix}")

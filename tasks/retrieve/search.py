@@ -6,6 +6,7 @@ ones; `Layout` says where a collection keeps what a Hit needs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,28 +96,57 @@ def to_hit(client: QdrantClient, name: str, point: Any, layout: Layout) -> Hit:
     return Hit(doc_id, text, float(point.score), group)
 
 
+def _request(
+    q: QdrantSettings,
+    layout: Layout,
+    dense: np.ndarray,
+    sparse: models.SparseVector | None,
+    limit: int,
+) -> models.QueryRequest:
+    """One query: the dense vector alone, or (hybrid) dense and sparse prefetches fused.
+
+    In a hybrid query the filter sits on the fused query, and Qdrant applies it inside both
+    prefetches (each level's filter propagates to its leaves), so each list is drawn from the
+    filtered points; the search parameters go to the prefetches, where the vector search runs.
+    """
+    flt, params = query_filter(q), search_params(q)
+    common = {"filter": flt, "limit": limit, "with_payload": layout.payload_keys}
+    if sparse is None:
+        return models.QueryRequest(
+            query=dense.tolist(), using=layout.vector, params=params, **common
+        )
+    each = q.prefetch_limit or limit
+    return models.QueryRequest(
+        prefetch=[
+            models.Prefetch(query=dense.tolist(), using=layout.vector, params=params, limit=each),
+            models.Prefetch(query=sparse, using=q.sparse_vector, params=params, limit=each),
+        ],
+        query=models.FusionQuery(fusion=models.Fusion(q.fusion)),
+        **common,
+    )
+
+
 def search_batch(
-    client: QdrantClient, q: QdrantSettings, vectors: np.ndarray, limit: int
+    client: QdrantClient,
+    q: QdrantSettings,
+    vectors: np.ndarray,
+    limit: int,
+    sparse: Sequence[models.SparseVector] | None = None,
 ) -> list[list[Hit]]:
     """Top `limit` per query vector with Qdrant's batch query API, best first.
 
     The named vector, the filter and the search parameters apply to every query, and only the
-    payload keys a Hit needs are fetched.
+    payload keys a Hit needs are fetched. With qdrant.sparse_vector each query also needs its
+    sparse vector (tasks.retrieve.hybrid.sparse_queries), and its hits' scores are the fusion's.
     """
+    if (sparse is None) != (q.sparse_vector is None):
+        raise ValueError("sparse query vectors go with qdrant.sparse_vector, and only with it")
     layout = Layout.of(q)
-    flt, params = query_filter(q), search_params(q)
+    sparse_of = list(sparse) if sparse is not None else [None] * len(vectors)
     responses = client.query_batch_points(
         q.collection,
         requests=[
-            models.QueryRequest(
-                query=vec.tolist(),
-                using=layout.vector,
-                filter=flt,
-                params=params,
-                limit=limit,
-                with_payload=layout.payload_keys,
-            )
-            for vec in vectors
+            _request(q, layout, vec, sp, limit) for vec, sp in zip(vectors, sparse_of, strict=True)
         ],
     )
     return [[to_hit(client, q.collection, p, layout) for p in resp.points] for resp in responses]
