@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .corpus import Label
 
-# Queries as users type them. Positives are document keys. The last three are deliberately hard:
-# the answer is phrased very differently from the question.
+# Queries as users type them. Positives are document keys. Two groups at the end are
+# deliberately hard: the answer is phrased very differently from the question.
 LABELS: tuple[Label, ...] = (
     Label("how do I get my notes out as a pdf", ("export/pdf",)),
     Label("export whole notebook to markdown files for obsidian", ("export/markdown",)),
