@@ -88,6 +88,8 @@ def _percent(share: float | None) -> str:
 def cost_line(backend: str, cost: Mapping[str, Any] | None) -> str:
     """Cost per 1,000 queries from the run's cost summary (`tasks.costs.run_cost_summary`)."""
     head = "cost per 1,000 queries:"
+    if backend == "none":
+        return f"{head} free (no reranker)"
     if backend in FREE_BACKENDS:
         return f"{head} free ({backend} scores on the retrieving CPU worker: no device, no API)"
     if cost is None or cost.get("per_1k_queries") is None:
@@ -113,9 +115,14 @@ def headline_lines(
     after = metrics.get("reranked", {}).get(key)
     d = metrics.get("diagnostics", {})
     gained = fmt_number(delta(before, after), signed=True)
+    done = (
+        f"{key}: {fmt_number(before)} (retrieval order: reranker none)"
+        if backend == "none"
+        else f"{key}: {fmt_number(before)} retrieval -> {fmt_number(after)} after {backend} "
+        f"reranking ({gained})"
+    )
     return [
-        f"{key}: {fmt_number(before)} retrieval -> {fmt_number(after)} after {backend} "
-        f"reranking ({gained})",
+        done,
         f"retrieval ceiling {ceiling_key}: {fmt_number(d.get('retrieval_ceiling'))}; "
         f"fixable by reranking: {_percent(d.get('in_fetch_k_not_top_k'))} of queries "
         f"(relevant in the top {fetch_k}, not the top {top_k}; "

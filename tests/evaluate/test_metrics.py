@@ -368,6 +368,9 @@ def test_headline_cost_from_the_run_call_log(tmp_path: Path) -> None:
     no_log = headline_lines({}, top_k=2, fetch_k=4, backend="cohere", cost=None)
     assert no_log[0] == "recall@2: - retrieval -> - after cohere reranking (-)"
     assert no_log[-1] == "cost per 1,000 queries: unknown (the run has no call log)"
+    plain = headline_lines({}, top_k=2, fetch_k=4, backend="none", cost=None)
+    assert plain[0] == "recall@2: - (retrieval order: reranker none)"
+    assert plain[-1] == "cost per 1,000 queries: free (no reranker)"
 
 
 def test_bad_input(tmp_path: Path) -> None:
