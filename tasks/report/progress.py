@@ -65,7 +65,8 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         head = f"{self.what}: {self.done:,}/{self.total:,} {self.unit}{share}"
-        head += f", {rate:.1f} {self.unit}/s"
+        # Two significant digits below 1/s: a slow reranker's 0.028 batches/s is not 0.0.
+        head += f", {rate:.1f} {self.unit}/s" if rate >= 1 else f", {rate:.2g} {self.unit}/s"
         if self.done >= self.total:
             return f"{head}, {duration(elapsed)} in all"
         if rate == 0:

@@ -61,6 +61,14 @@ def test_the_end_is_always_shown(caplog) -> None:
     assert caplog.messages[-1] == "reranking: 40/40 batches (100%), 100.0 batches/s, 0 s in all"
 
 
+def test_slow_rates_keep_their_digits(caplog) -> None:
+    clock = Clock()
+    progress = Progress("reranking", 4, "batches", _logger(), clock=clock)
+    clock.now += 36
+    progress.advance()
+    assert caplog.messages == ["reranking: 1/4 batches (25%), 0.028 batches/s, ETA 1 min 48 s"]
+
+
 def test_durations_read_as_a_person_says_them() -> None:
     assert [duration(s) for s in (0.4, 42, 185, 3725, -1)] == [
         "0 s",
