@@ -13,6 +13,7 @@ from flows.preflight import check_resume, check_run
 from flows.rerank_gpu import rerank_stage
 from tasks import costs, prefect_tasks
 from tasks.report import metrics_table
+from tasks.report.progress import Progress
 from tasks.retrieve import vectorstore
 from tasks.retrieve.collection import collection_state
 from tasks.runs import layout, runstore, storage
@@ -95,8 +96,9 @@ def rerank_batch(
         len(to_retrieve),
         run_dir,
     )
+    retrieved = Progress("retrieving", sum(len(batches[b]) for b in to_retrieve), "queries", logger)
     for b in to_retrieve:
-        prefect_tasks.retrieve_batch(settings, run_dir, b, batches[b])
+        retrieved.advance(prefect_tasks.retrieve_batch(settings, run_dir, b, batches[b]))
     rerank_stage(settings, run_dir, manifest.attempts)
 
     labels = run_labels(settings, run_id)
@@ -133,6 +135,13 @@ def rerank_batch(
     if results is not None:
         storage.write_json({"run": labels, **results}, run_dir / layout.METRICS_FILE)
         manifest.metrics_summary = metrics_table.headline(results, settings.run.top_k)
+        headline = metrics_table.headline_lines(
+            results,
+            top_k=settings.run.top_k,
+            fetch_k=settings.run.fetch_k,
+            backend=settings.reranker.backend,
+            cost=manifest.cost,
+        )
         create_table_artifact(
             key="rerank-metrics",
             table=metrics_table.table_rows(results),
@@ -141,11 +150,12 @@ def rerank_batch(
                     f"run {run_id}: {settings.reranker.backend} reranker, "
                     f"{len(inputs.queries)} queries, "
                     f"fetch_k={settings.run.fetch_k}, top_k={settings.run.top_k}",
+                    *headline,
                     *metrics_table.diagnostic_lines(results),
                 ]
             ),
         )
-        logger.info("%s", metrics_table.format_table(results))
+        logger.info("%s", "\n".join([*headline, "", metrics_table.format_table(results)]))
     write_manifest(manifest, run_dir)
     return {
         "run_id": run_id,

@@ -18,6 +18,7 @@ from upath import UPath
 from config.settings import Settings
 from tasks import prefect_tasks
 from tasks.calls.ratelimit import prefect_server_configured
+from tasks.report.progress import Progress
 from tasks.rerank.device import device_slot
 from tasks.rerank.registry import prepare_reranker
 from tasks.runs import runstore, storage
@@ -62,13 +63,16 @@ def rerank_gpu(
     limit = None
     if todo or retry:
         prepare_reranker(settings.reranker)
+        reranked = Progress("reranking", len(todo) + len(retry), "batches", logger)
         with device_slot(settings.reranker) as limit:
             for b in todo:
                 prefect_tasks.rerank_batch_part(settings, path, manifest.run_id, b, attempt)
+                reranked.advance()
             for b, qids in retry.items():
                 prefect_tasks.rerank_batch_part(
                     settings, path, manifest.run_id, b, attempt, retry_qids=qids
                 )
+                reranked.advance()
     return {"batches": len(todo), "retried": sum(len(q) for q in retry.values()), "limit": limit}
 
 

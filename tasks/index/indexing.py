@@ -17,6 +17,7 @@ from tasks.errors import NotReadyError, SettingsError
 from tasks.index import lexical, store
 from tasks.index.side_index import BM25_DIR, CALLS_DIR, MARKER, side_index_dir
 from tasks.inputs.loaders import dataset_hash, load_corpus
+from tasks.report.progress import Progress
 from tasks.retrieve.collection import require_collection
 from tasks.retrieve.vectorstore import open_client
 from tasks.runs import storage
@@ -137,6 +138,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     assert side is not None
     # A paid embedder's calls, one journal batch per chunk, under the index record.
     index_id = f"index-{new_run_id()}"
+    progress = Progress("indexing", len(changed), "documents")
     for start in range(0, len(changed), batch):
         chunk = changed[start : start + batch]
         t0 = time.perf_counter()
@@ -148,6 +150,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
         )
         embed_s += t1 - t0
         upsert_s += time.perf_counter() - t1
+        progress.advance(len(chunk))
     if removed:
         store.delete(client, name, removed)
 

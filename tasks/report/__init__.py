@@ -1,8 +1,9 @@
 """Everything a person reads about runs: text and Markdown tables, PNG plots, the HTML report.
 
 `tables` is the one table formatter and its number formats; `metrics_table` renders one run's
-metrics, `comparison` a comparison of two runs and its gates; `figure`, `plots` and `trend`
-draw the PNGs; `html` puts a run's numbers, plots and comparison into one self-contained page.
+metrics (headline, table, diagnostics), `comparison` a comparison of two runs and its gates;
+`progress` the done/total/rate/ETA lines of long work; `figure`, `plots` and `trend` draw the
+PNGs; `html` puts a run's numbers, plots and comparison into one self-contained page.
 """
 
 from tasks.report.comparison import comparison_markdown, comparison_rows, format_comparison
@@ -12,6 +13,7 @@ from tasks.report.metrics_table import (
     diagnostic_lines,
     format_table,
     headline,
+    headline_lines,
     metric_rows,
     table_rows,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "format_comparison",
     "format_table",
     "headline",
+    "headline_lines",
     "latest_runs",
     "markdown_table",
     "metric_rows",

@@ -1,5 +1,5 @@
-"""A run's metrics as people read them: the retrieval / reranked / delta table, the
-diagnostics lines, and the headline numbers a manifest carries.
+"""A run's metrics as people read them: the three-line headline, the retrieval / reranked /
+delta table, the diagnostics lines, and the headline numbers a manifest carries.
 
 The terminal table, the Prefect table artifact and the HTML report all take their rows from
 `metric_rows`, so they list the same metrics in the same order (`Metric`'s report order).
@@ -12,7 +12,8 @@ from typing import Any
 
 from tasks.evaluate.metrics import STAGES, describe_unit
 from tasks.evaluate.names import Metric
-from tasks.report.tables import fmt_number, text_table
+from tasks.report.tables import fmt_amount, fmt_number, text_table
+from tasks.rerank.registry import FREE_BACKENDS, MODEL_BACKENDS
 
 HEADER = ("metric", "retrieval", "reranked", "delta")
 # The metrics a manifest's headline carries, at top_k (chunk_coverage too at group level).
@@ -78,6 +79,56 @@ def format_table(metrics: Mapping[str, Any]) -> str:
         for key, a, b in metric_rows(metrics)
     ]
     return "\n".join([*text_table(HEADER, rows), "", *diagnostic_lines(metrics)])
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.1f}%"
+
+
+def cost_line(backend: str, cost: Mapping[str, Any] | None) -> str:
+    """Cost per 1,000 queries from the run's cost summary (`tasks.costs.run_cost_summary`)."""
+    head = "cost per 1,000 queries:"
+    if backend == "none":
+        return f"{head} free (no reranker)"
+    if backend in FREE_BACKENDS:
+        return f"{head} free ({backend} scores on the retrieving CPU worker: no device, no API)"
+    if cost is None or cost.get("per_1k_queries") is None:
+        return f"{head} unknown (the run has no call log)"
+    amount = f"{head} {fmt_amount(cost['per_1k_queries'])} {cost['currency']}"
+    if backend in MODEL_BACKENDS:
+        return f"{amount} (estimate: {fmt_amount(cost.get('device_seconds'))} device s in all)"
+    return f"{amount} ({fmt_amount(cost.get('search_units'))} search units in all)"
+
+
+def headline_lines(
+    metrics: Mapping[str, Any],
+    *,
+    top_k: int,
+    fetch_k: int,
+    backend: str,
+    cost: Mapping[str, Any] | None,
+) -> list[str]:
+    """Three lines before the full table: what reranking did at top_k, what it could do (the
+    ceiling, the share of queries it can fix), and what it costs."""
+    key, ceiling_key = str(Metric("recall", top_k)), str(Metric("recall", fetch_k))
+    before = metrics.get("retrieval", {}).get(key)
+    after = metrics.get("reranked", {}).get(key)
+    d = metrics.get("diagnostics", {})
+    gained = fmt_number(delta(before, after), signed=True)
+    done = (
+        f"{key}: {fmt_number(before)} (retrieval order: reranker none)"
+        if backend == "none"
+        else f"{key}: {fmt_number(before)} retrieval -> {fmt_number(after)} after {backend} "
+        f"reranking ({gained})"
+    )
+    return [
+        done,
+        f"retrieval ceiling {ceiling_key}: {fmt_number(d.get('retrieval_ceiling'))}; "
+        f"fixable by reranking: {_percent(d.get('in_fetch_k_not_top_k'))} of queries "
+        f"(relevant in the top {fetch_k}, not the top {top_k}; "
+        f"{_percent(d.get('in_fetch_k_not_top_k_after'))} after reranking)",
+        cost_line(backend, cost),
+    ]
 
 
 def headline(metrics: Mapping[str, Any], top_k: int) -> dict[str, float | None]:

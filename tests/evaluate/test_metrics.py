@@ -16,7 +16,7 @@ import pytest
 from config.settings import METRIC_NAMES
 from tasks.evaluate.metrics import DEFAULT_KS, evaluate_run, per_query, ranking_metrics
 from tasks.evaluate.sql import parquet_relation, register_qrels
-from tasks.report.metrics_table import format_table
+from tasks.report.metrics_table import format_table, headline_lines
 from tasks.rerank.batch import tie_break_order
 from tasks.types import InputError, Qrels
 from tests.helpers.reference import (
@@ -324,6 +324,53 @@ def test_format_table(tmp_path: Path) -> None:
     assert next(line for line in lines if line.startswith("ndcg@3 ")).split()[2:] == ["-", "-"]
     assert "improved 2, worse 1, same 3" in table
     assert "fixable by reranking 0.3333" in table
+
+
+def test_headline_reranking_then_headroom_then_cost(tmp_path: Path) -> None:
+    qrels = _hand_case(tmp_path)
+    result = evaluate_run(tmp_path, qrels, fetch_k=4, top_k=2, ks=(1, 2, 3))
+    lines = headline_lines(result, top_k=2, fetch_k=4, backend="bm25", cost=None)
+    # recall@2: qA, qB before (2/6); qA, qB, qF after (3/6). Ceiling 4/6; qB, qF fixable
+    # before (2/6), qD after (1/6): the figures test_diagnostics_hand_computed checks.
+    assert lines == [
+        "recall@2: 0.3333 retrieval -> 0.5000 after bm25 reranking (+0.1667)",
+        "retrieval ceiling recall@4: 0.6667; fixable by reranking: 33.3% of queries "
+        "(relevant in the top 4, not the top 2; 16.7% after reranking)",
+        "cost per 1,000 queries: free (bm25 scores on the retrieving CPU worker: "
+        "no device, no API)",
+    ]
+
+
+def test_headline_cost_from_the_run_call_log(tmp_path: Path) -> None:
+    from config.settings import CostSettings
+    from tasks.calls.calllog import calls_table
+    from tasks.costs import run_cost_summary
+    from tasks.runs.layout import CALLS_FILE
+
+    prices = CostSettings(cohere_per_1k_search_units=2.0, device_per_hour=3.6)
+    paid = [
+        {"backend": "cohere", "model": "m", "qid": f"q{i}", "search_units": 1} for i in range(4)
+    ]
+    local = [
+        {"backend": "flag", "model": "m", "qid": f"q{i}", "device_seconds": 0.5} for i in range(4)
+    ]
+    lines = {}
+    for backend, rows in (("cohere", paid), ("flag", local)):
+        run_dir = tmp_path / backend
+        run_dir.mkdir()
+        pq.write_table(calls_table(rows, "R", 0), run_dir / CALLS_FILE)
+        lines[backend] = headline_lines(
+            {}, top_k=2, fetch_k=4, backend=backend, cost=run_cost_summary(run_dir, prices)
+        )[-1]
+    # 1 search unit a query at 2 per 1,000 units; 0.5 device s a query at 3.6 an hour.
+    assert lines["cohere"] == "cost per 1,000 queries: 2 USD (4 search units in all)"
+    assert lines["flag"] == "cost per 1,000 queries: 0.5 USD (estimate: 2 device s in all)"
+    no_log = headline_lines({}, top_k=2, fetch_k=4, backend="cohere", cost=None)
+    assert no_log[0] == "recall@2: - retrieval -> - after cohere reranking (-)"
+    assert no_log[-1] == "cost per 1,000 queries: unknown (the run has no call log)"
+    plain = headline_lines({}, top_k=2, fetch_k=4, backend="none", cost=None)
+    assert plain[0] == "recall@2: - (retrieval order: reranker none)"
+    assert plain[-1] == "cost per 1,000 queries: free (no reranker)"
 
 
 def test_bad_input(tmp_path: Path) -> None:

@@ -125,3 +125,60 @@ def test_eval_at_group_level(prefect_server, tmp_path):
         f"error: {chunk_labels}: no label id matches a group in run R (e.g. 'c3'); at group "
         "level labels must name groups (qdrant.group_key=source)"
     ) in refused.stderr
+
+
+LIBRARY_NOISE = ("Loading weights", "it/s]", "| DEBUG", "bm25s", "sentence_transformers", "httpx")
+
+
+def test_index_and_run_show_progress_and_a_headline_not_library_noise(
+    prefect_server, tmp_path, monkeypatch
+):
+    """What a person sees: progress lines with rate and ETA, the 3-line headline before the
+    table, and none of the libraries' DEBUG lines or weight-loading bars."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import LogSort
+
+    rows = [json.loads(line) for line in (SAMPLE / "labels.jsonl").read_text().splitlines()[:6]]
+    positives = {p for r in rows for p in r["positives"]}
+    docs = [json.loads(line) for line in (SAMPLE / "corpus.jsonl").read_text().splitlines()]
+    keep = [d for d in docs if d["_id"] in positives] + [
+        d for d in docs if d["_id"] not in positives
+    ][: 40 - len(positives)]
+    corpus, labels = tmp_path / "corpus.jsonl", tmp_path / "labels.jsonl"
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in keep))
+    labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    overrides = profile_overrides(
+        tmp_path,
+        **{
+            "dataset.corpus": str(corpus),
+            "dataset.queries": str(labels),
+            "dataset.labels": str(labels),
+            "qdrant.upsert_batch_size": 8,
+            "run.query_batch_size": 2,
+        },
+    )
+    # The CLI quiets the libraries itself, not an environment this process passes on.
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    index = rerankflow("index", *_sets(overrides))
+    assert index.returncode == 0, index.stderr[-2000:]
+    out = index.stdout + index.stderr
+    assert "indexing: 8/40 documents (20%), " in out and " documents/s, ETA " in out
+    assert "indexing: 40/40 documents (100%), " in out and " s in all" in out
+    run = rerankflow("run", *_sets(overrides))
+    assert run.returncode == 0, run.stderr[-2000:]
+    out += run.stdout + run.stderr
+    assert "retrieving: 6/6 queries (100%)" in out and "reranking: 3/3 batches (100%)" in out
+    assert [noise for noise in LIBRARY_NOISE if noise in out] == []
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if " after bm25 reranking (" in line)
+    assert lines[first].split(" - ", 1)[1].startswith("recall@10: ")
+    assert lines[first + 1].startswith("retrieval ceiling recall@50: ")
+    assert lines[first + 2].startswith("cost per 1,000 queries: free (bm25 ")
+    assert lines[first + 4].split() == ["metric", "retrieval", "reranked", "delta"]
+    # The same lines are in the runs' logs on the server (the UI's log tab).
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(limit=200, sort=LogSort.TIMESTAMP_DESC)
+    messages = {log.message for log in logs}
+    shown = [line.split(" - ", 1)[1] for line in lines if "40/40 documents" in line]
+    shown += [line.split(" - ", 1)[1] for line in lines if "3/3 batches" in line]
+    assert len(shown) == 2 and set(shown) <= messages

@@ -214,7 +214,7 @@ def test_nightly_hands_rerank_to_the_gpu_pool(tmp_path, tiny_cross_encoder, s3_r
     # Nothing was written to the workers' disks: the hand-off was the bucket.
     assert not (tmp_path / "runs").exists()
     faq_table = pq.read_table((tmp_path / "faq" / "faq.parquet").open("rb"))
-    assert faq_table.num_rows == 53 * 10
+    assert faq_table.num_rows == 61 * 10
 
     # Parquet and metrics match an in-process run of the same input, on a local runs root.
     stage_dirs = [storage.location(s["parameters"]["run_dir"], options) for s in stages]

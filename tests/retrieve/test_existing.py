@@ -386,7 +386,7 @@ def test_flows_leave_the_collection_as_it_was(prefect_server, chunk_store, tmp_p
     candidates = pq.read_table(f"{run_dir}/candidates.parquet")
     reranked = pq.read_table(f"{run_dir}/reranked.parquet")
     assert candidates.schema.names[-1] == reranked.schema.names[-1] == "group_id"
-    assert candidates.column("group_id").null_count == 0 and reranked.num_rows == 53 * 10
+    assert candidates.column("group_id").null_count == 0 and reranked.num_rows == 61 * 10
     assert all(d.isdigit() for d in reranked.column("doc_id").to_pylist())  # point ids
     # bm25 (statistics from the candidates) moved some chunks; the sources are found.
     moved = [r for r in reranked.to_pylist() if r["rank"] != r["retrieval_rank"]]
@@ -402,7 +402,7 @@ def test_flows_leave_the_collection_as_it_was(prefect_server, chunk_store, tmp_p
     second = nightly_regression(profile="existing", overrides=overrides)
     assert first["passed"] and second["baseline"] == f"last passing run {first['run_id']}"
     faq = faq_precompute(profile="existing", overrides=overrides)
-    assert faq["counts"]["recomputed"] == 53 and faq["failed_qids"] == []
+    assert faq["counts"]["recomputed"] == 61 and faq["failed_qids"] == []
     assert [c.status for c in doctor.run_checks(load_settings("existing", overrides))].count(
         "FAIL"
     ) == 0

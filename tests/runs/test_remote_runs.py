@@ -110,7 +110,7 @@ def test_faq_refresh_with_runs_on_s3(indexed, s3_runs, tmp_path):
     with pytest.raises(ValueError, match="set faq.dir"):
         faq_precompute(profile="demo", overrides=overrides)
     result = faq_precompute(profile="demo", overrides=overrides, faq_dir=str(tmp_path / "faq"))
-    assert result["counts"]["recomputed"] == result["counts"]["total"] == 53
+    assert result["counts"]["recomputed"] == result["counts"]["total"] == 61
     run_dir = storage.location(result["run_dir"], options)
     manifest = storage.read_json(run_dir / "manifest.json")
     assert manifest["kind"] == "faq" and manifest["status"] == "completed"
