@@ -10,6 +10,7 @@ runs never share a GPU.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -20,19 +21,38 @@ from tasks import prefect_tasks
 from tasks.calls.ratelimit import prefect_server_configured
 from tasks.rerank.device import device_slot
 from tasks.rerank.registry import prepare_reranker
-from tasks.runs import runstore, storage
+from tasks.runs import claims, runstore, storage
 from tasks.runs.manifest import has_manifest, read_manifest
+
+# The device this worker owns, set in its environment: a host with several GPUs runs one gpu
+# worker per device (cuda:0, cuda:1, ...), each holding its own device limit; on a CPU-only host,
+# cpu:0, cpu:1 name separate slots. Unset: the run's reranker.device.
+DEVICE_ENV = "RERANKFLOW_DEVICE"
+
+
+def worker_settings(settings: Settings) -> Settings:
+    """The run's settings with this worker's device, when its environment pins one."""
+    device = os.environ.get(DEVICE_ENV)
+    if not device:
+        return settings
+    reranker = settings.reranker.model_copy(update={"device": device})
+    return settings.model_copy(update={"reranker": reranker})
 
 
 # log_prints: the model libraries a flow runs may print; their lines belong in its log.
 @flow(name="rerank-gpu", log_prints=True)
 def rerank_gpu(
-    run_dir: str, attempt: int = 1, storage_options: dict[str, Any] | None = None
+    run_dir: str,
+    attempt: int = 1,
+    storage_options: dict[str, Any] | None = None,
+    shard: int | None = None,
 ) -> dict[str, Any]:
     """Rerank every retrieved batch of the run not yet reranked, and retry failed queries.
 
     `run_dir` is a local path or a URL; `storage_options` are the fsspec options of a URL
-    (the run's `run.storage_options`: they are needed to read its manifest).
+    (the run's `run.storage_options`: they are needed to read its manifest). Any number of
+    these may run at once on one run (`shard` only names this one in logs and claims): each
+    batch is claimed before it is reranked (tasks.runs.claims), so each is reranked once.
     """
     logger = get_run_logger()
     path = storage.location(run_dir, storage_options)
@@ -43,7 +63,7 @@ def rerank_gpu(
             "an object store)"
         )
     manifest = read_manifest(path)
-    settings = Settings.model_validate(manifest.config)
+    settings = worker_settings(Settings.model_validate(manifest.config))
     n = manifest.counts["batches"]
     todo = [b for b in range(n) if not runstore.batch_done(path, b)]
     missing = [b for b in todo if not runstore.hits_done(path, b)]
@@ -52,24 +72,50 @@ def rerank_gpu(
             f"{path}: batches {missing[:5]} have not been retrieved (no hits part); "
             "the retrieval stage must finish first"
         )
-    retry = {b: qids for b in range(n) if b not in todo and (qids := runstore.failed_qids(path, b))}
+    # A batch reranked in this attempt (by any shard: its claim precedes its parts) keeps its
+    # failures for the next attempt, as with one worker.
+    this_attempt = claims.claims(path, "rerank", attempt)
+    retry = {
+        b: qids
+        for b in range(n)
+        if b not in todo and b not in this_attempt and (qids := runstore.failed_qids(path, b))
+    }
+    name = f"shard {shard}" if shard is not None else "rerank stage"
     logger.info(
-        "run %s: reranking %d batches, retrying %d failed queries",
+        "run %s, %s: %d batches to rerank, %d failed queries to retry, shared with any other "
+        "shard by claims",
         manifest.run_id,
+        name,
         len(todo),
         sum(len(q) for q in retry.values()),
     )
+    worker = claims.worker_identity(shard)
+    done: list[int] = []
+    retried = 0
     limit = None
     if todo or retry:
         prepare_reranker(settings.reranker)
         with device_slot(settings.reranker) as limit:
-            for b in todo:
+            for i, b in enumerate(todo, start=1):
+                if not claims.claim(path, "rerank", attempt, b, worker):
+                    continue  # another shard has it
                 prefect_tasks.rerank_batch_part(settings, path, manifest.run_id, b, attempt)
+                done.append(b)
+                logger.info(
+                    "%s: %d batches reranked here; %d/%d of the run's claimed",
+                    name,
+                    len(done),
+                    i,
+                    len(todo),
+                )
             for b, qids in retry.items():
+                if not claims.claim(path, "retry", attempt, b, worker):
+                    continue
                 prefect_tasks.rerank_batch_part(
                     settings, path, manifest.run_id, b, attempt, retry_qids=qids
                 )
-    return {"batches": len(todo), "retried": sum(len(q) for q in retry.values()), "limit": limit}
+                retried += len(qids)
+    return {"batches": done, "retried": retried, "limit": limit, "shard": shard}
 
 
 def rerank_stage(settings: Settings, run_dir: UPath, attempt: int) -> None:
