@@ -17,11 +17,12 @@ from prefect import flow, get_run_logger
 from upath import UPath
 
 from config.settings import Settings
+from flows.shards import run_shards
 from tasks import prefect_tasks
 from tasks.calls.ratelimit import prefect_server_configured
 from tasks.rerank.device import device_slot
 from tasks.rerank.registry import prepare_reranker
-from tasks.runs import claims, runstore, storage
+from tasks.runs import claims, layout, runstore, storage
 from tasks.runs.manifest import has_manifest, read_manifest
 
 # The device this worker owns, set in its environment: a host with several GPUs runs one gpu
@@ -51,8 +52,9 @@ def rerank_gpu(
 
     `run_dir` is a local path or a URL; `storage_options` are the fsspec options of a URL
     (the run's `run.storage_options`: they are needed to read its manifest). Any number of
-    these may run at once on one run (`shard` only names this one in logs and claims): each
-    batch is claimed before it is reranked (tasks.runs.claims), so each is reranked once.
+    these may run at once on one run, each with its own `shard` number: each then claims a
+    batch before it reranks it (tasks.runs.claims), so every batch is reranked once, by
+    whichever shard got to it first. `shard=None`: the only worker, nothing claimed.
     """
     logger = get_run_logger()
     path = storage.location(run_dir, storage_options)
@@ -74,7 +76,7 @@ def rerank_gpu(
         )
     # A batch reranked in this attempt (by any shard: its claim precedes its parts) keeps its
     # failures for the next attempt, as with one worker.
-    this_attempt = claims.claims(path, "rerank", attempt)
+    this_attempt = claims.claims(path, "rerank", attempt) if shard is not None else {}
     retry = {
         b: qids
         for b in range(n)
@@ -82,8 +84,7 @@ def rerank_gpu(
     }
     name = f"shard {shard}" if shard is not None else "rerank stage"
     logger.info(
-        "run %s, %s: %d batches to rerank, %d failed queries to retry, shared with any other "
-        "shard by claims",
+        "run %s, %s: %d batches to rerank, %d failed queries to retry",
         manifest.run_id,
         name,
         len(todo),
@@ -97,7 +98,7 @@ def rerank_gpu(
         prepare_reranker(settings.reranker)
         with device_slot(settings.reranker) as limit:
             for i, b in enumerate(todo, start=1):
-                if not claims.claim(path, "rerank", attempt, b, worker):
+                if shard is not None and not claims.claim(path, "rerank", attempt, b, worker):
                     continue  # another shard has it
                 prefect_tasks.rerank_batch_part(settings, path, manifest.run_id, b, attempt)
                 done.append(b)
@@ -109,7 +110,7 @@ def rerank_gpu(
                     len(todo),
                 )
             for b, qids in retry.items():
-                if not claims.claim(path, "retry", attempt, b, worker):
+                if shard is not None and not claims.claim(path, "retry", attempt, b, worker):
                     continue
                 prefect_tasks.rerank_batch_part(
                     settings, path, manifest.run_id, b, attempt, retry_qids=qids
@@ -119,33 +120,56 @@ def rerank_gpu(
 
 
 def rerank_stage(settings: Settings, run_dir: UPath, attempt: int) -> None:
-    """Run the rerank stage of `run_dir`: on the `run.rerank_deployment` worker when a Prefect
-    server is configured (the hand-off is the run directory under the runs root), else here."""
-    target = settings.run.rerank_deployment
+    """Run the rerank stage of `run_dir`: on `run.rerank_workers` flow runs of the
+    `run.rerank_deployment` when a Prefect server is configured (the hand-off is the run
+    directory under the runs root), else here. Fails when a batch was left undone."""
+    target, workers = settings.run.rerank_deployment, settings.run.rerank_workers
+    n = read_manifest(run_dir).counts["batches"]
+    run_id = layout.run_id_of(run_dir)
+    failures: list[str] = []
     if target and prefect_server_configured():
-        from prefect.deployments import run_deployment
-
-        # A subflow of the calling run: waits for it; the GPU worker reads and writes run_dir.
-        child = run_deployment(
+        # Claims of an earlier attempt are stale (its workers are gone); this one's start empty.
+        claims.clear_other_attempts(run_dir, attempt)
+        failures = run_shards(
             target,
-            parameters={
+            {
                 "run_dir": str(storage.absolute(run_dir)),
                 "attempt": attempt,
                 "storage_options": settings.run.storage_options,
             },
+            workers,
+            stage="rerank",
+            run_id=run_id,
+            start_timeout_s=settings.run.shard_start_timeout_s,
+            setting="run.rerank_deployment",
+            progress=lambda: (sum(runstore.batch_done(run_dir, b) for b in range(n)), n),
         )
-        state = child.state
-        if state is None or not state.is_completed():
-            name = state.name if state else "no state"
-            message = state.message if state else ""
-            raise RuntimeError(
-                f"rerank stage {target} (flow run {child.name}) ended {name}: {message}"
+    else:
+        if target or workers > 1:
+            get_run_logger().warning(
+                "run.rerank_deployment=%s, run.rerank_workers=%d need a Prefect server "
+                "(PREFECT_API_URL) and a deployment: reranking in this process",
+                target,
+                workers,
             )
-        return
-    if target:
-        get_run_logger().warning(
-            "run.rerank_deployment=%s needs a Prefect server (PREFECT_API_URL): "
-            "reranking in this process",
-            target,
+        rerank_gpu(
+            run_dir=str(run_dir), attempt=attempt, storage_options=settings.run.storage_options
         )
-    rerank_gpu(run_dir=str(run_dir), attempt=attempt, storage_options=settings.run.storage_options)
+    undone = [b for b in range(n) if not runstore.batch_done(run_dir, b)]
+    if failures or undone:
+        lost = claims.unfinished(run_dir, "rerank", attempt, lambda b: b not in undone)
+        raise RuntimeError(
+            f"rerank stage of run {run_id}: {'; '.join(failures) or 'all shards completed'}; "
+            f"{len(undone)} of {n} batches not reranked"
+            + (
+                f", claimed by workers that died or failed: {claims.describe(lost.items())}"
+                if lost
+                else ""
+            )
+            + (
+                f"; resuming the run (`rerankflow run --resume {run_id}`), or the next FAQ "
+                "refresh, reranks them"
+                if undone
+                else ""
+            )
+        )

@@ -43,6 +43,8 @@ _OBJECT_STORES = {
     "abfs": "adlfs",
     "abfss": "adlfs",
 }
+# Object stores whose conditional put (create only if absent) is verified: claims work there.
+CLAIMABLE = ("s3", "s3a")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -184,7 +186,7 @@ def create_exclusive(path: PathLike, data: bytes) -> bool:
     """
     path = location(path)
     if not is_local(path):
-        if path.protocol not in ("s3", "s3a"):
+        if path.protocol not in CLAIMABLE:
             # Other backends may ignore the condition and overwrite: no silent double claims.
             raise SettingsError(
                 f"{path}: claiming work needs an atomic create-if-absent; verified on local "
