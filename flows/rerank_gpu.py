@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger
 from upath import UPath
 
 from config.settings import Settings
-from flows.shards import run_shards
+from flows.shards import check_stage, run_shards
 from tasks import prefect_tasks
 from tasks.calls.ratelimit import prefect_server_configured
 from tasks.rerank.device import device_slot
@@ -156,20 +156,5 @@ def rerank_stage(settings: Settings, run_dir: UPath, attempt: int) -> None:
             run_dir=str(run_dir), attempt=attempt, storage_options=settings.run.storage_options
         )
     undone = [b for b in range(n) if not runstore.batch_done(run_dir, b)]
-    if failures or undone:
-        lost = claims.unfinished(run_dir, "rerank", attempt, lambda b: b not in undone)
-        raise RuntimeError(
-            f"rerank stage of run {run_id}: {'; '.join(failures) or 'all shards completed'}; "
-            f"{len(undone)} of {n} batches not reranked"
-            + (
-                f", claimed by workers that died or failed: {claims.describe(lost.items())}"
-                if lost
-                else ""
-            )
-            + (
-                f"; resuming the run (`rerankflow run --resume {run_id}`), or the next FAQ "
-                "refresh, reranks them"
-                if undone
-                else ""
-            )
-        )
+    lost = claims.unfinished(run_dir, "rerank", attempt, lambda b: b not in undone)
+    check_stage("rerank", run_id, failures, undone, n, lost)

@@ -15,6 +15,7 @@ from typing import Any
 from prefect import get_run_logger
 
 from tasks.errors import NotReadyError
+from tasks.runs import claims
 
 # How often the calling flow looks at its shards, and logs the stage's progress.
 POLL_S = 2.0
@@ -115,3 +116,32 @@ def run_shards(
         for s, r in now.items()
         if r.state_type != StateType.COMPLETED and s not in cancelled
     ]
+
+
+def check_stage(
+    stage: str,
+    run_id: str,
+    failures: list[str],
+    undone: list[int],
+    n: int,
+    unfinished: dict[int, dict[str, Any]],
+) -> None:
+    """Fail a stage with shards that did not complete or batches left undone (`unfinished`:
+    the undone batches' claims, naming the workers that held them)."""
+    if not failures and not undone:
+        return
+    raise RuntimeError(
+        f"{stage} stage of run {run_id}: {'; '.join(failures) or 'all shards completed'}; "
+        f"{len(undone)} of {n} batches not done"
+        + (
+            f", claimed by workers that died or failed: {claims.describe(unfinished.items())}"
+            if unfinished
+            else ""
+        )
+        + (
+            f"; resuming the run (`rerankflow run --resume {run_id}`), or the next FAQ "
+            "refresh, does them"
+            if undone
+            else ""
+        )
+    )

@@ -75,6 +75,10 @@ HITS_SCHEMA = pa.schema(
     ]
 )
 
+# The queries of a run whose retrieval stage runs on other workers (run.retrieve_deployment):
+# each batch's queries, in order, for them to embed.
+QUERIES_SCHEMA = pa.schema([("batch", pa.int32()), ("qid", pa.string()), ("query", pa.string())])
+
 # --------------------------------------------------------------------------- runs
 
 
@@ -134,6 +138,10 @@ def calls_part_path(run_dir: PathLike, batch: int, attempt: int) -> UPath:
 def journal_dir(run_dir: PathLike, batch: int) -> UPath:
     """Where the batch's paid calls are journaled as they happen (tasks.calls.journal)."""
     return location(run_dir) / PARTS / "journal" / f"batch-{batch:05d}"
+
+
+def queries_part(run_dir: PathLike) -> UPath:
+    return location(run_dir) / PARTS / "queries.parquet"
 
 
 def hits_parts(run_dir: PathLike) -> list[UPath]:

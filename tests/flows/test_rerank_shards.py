@@ -1,5 +1,6 @@
-"""Two rerank-gpu processes share one run's rerank stage by claims: every batch reranked once,
-by one of them, into the same rows as one worker's."""
+"""Shards share a run's stages by claims: two retrieve-cpu flows (threads of one process: the
+embedded Qdrant store admits one) and two rerank-gpu processes; every batch retrieved and
+reranked once, by one of them, into the same rows as one worker's."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
+from flows.retrieve_cpu import retrieve_cpu
 from tasks.retrieve import vectorstore
 from tasks.runs import claims, layout, runstore, storage
 from tests.helpers import REPO, profile_overrides
@@ -46,12 +49,25 @@ def test_two_processes_rerank_each_batch_once(prefect_server, tmp_path, tiny_cro
     run_dir = storage.location(one["run_dir"])
     n = one["manifest"]["counts"]["batches"]
     want = {name: _rows(run_dir, name) for name in ("candidates", "reranked")}
-    # Back to the hand-off: the manifest and the hits parts, as the retrieval stage left them.
+    hits = {b: runstore.read_hits(run_dir, b)[:2] for b in range(n)}
+    # Back to the start: the manifest, and the queries for the retrieval workers.
     for path in (run_dir / layout.PARTS).glob("batch-*"):
-        if not path.name.endswith(".hits.parquet"):
-            path.unlink()
+        path.unlink()
     for name in ("candidates", "reranked", "failed", "calls"):
         (run_dir / f"{name}.parquet").unlink()
+    runstore.write_queries(run_dir, [hits[b][0] for b in range(n)])
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda s: retrieve_cpu(str(run_dir), attempt=2, shard=s), (1, 2)))
+    retrieved = claims.claims(run_dir, "hits", 2)
+    assert sorted(retrieved) == list(range(n))
+    for b, (queries, want_hits) in hits.items():
+        got_queries, got_hits, _ = runstore.read_hits(run_dir, b)
+        assert got_queries == queries
+        assert [[h.doc_id for h in q] for q in got_hits] == [
+            [h.doc_id for h in q] for q in want_hits
+        ]
+    vectorstore.close_clients()
 
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
     shards = [
@@ -85,3 +101,42 @@ def test_two_processes_rerank_each_batch_once(prefect_server, tmp_path, tiny_cro
         assert [(r["qid"], r["doc_id"]) for r in got] == [(r["qid"], r["doc_id"]) for r in rows]
         for column in (c for c in rows[0] if c.endswith("score")):
             assert [r[column] for r in got] == pytest.approx([r[column] for r in rows], abs=1e-5)
+
+
+def test_a_stage_no_worker_picks_up_fails_naming_the_pool(prefect_server):
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.client.schemas.objects import StateType
+
+    from flows.rerank_gpu import rerank_gpu
+    from flows.shards import run_shards
+    from tasks.errors import NotReadyError
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="idle-gpu", type="process"))
+        flow_id = client.create_flow(rerank_gpu)
+        client.create_deployment(flow_id, "idle", work_pool_name="idle-gpu")
+
+    @flow
+    def caller() -> list[str]:
+        return run_shards(
+            "rerank-gpu/idle",
+            {"run_dir": "/nowhere", "attempt": 1, "storage_options": {}},
+            2,
+            stage="rerank",
+            run_id="r1",
+            start_timeout_s=3,
+            setting="run.rerank_deployment",
+            progress=lambda: (0, 1),
+        )
+
+    with pytest.raises(NotReadyError) as raised:
+        caller()
+    message = str(raised.value)
+    assert "work pool 'idle-gpu'" in message and "prefect worker start --pool idle-gpu" in message
+    assert "\n" not in message
+    with get_client(sync_client=True) as client:
+        runs = [r for r in client.read_flow_runs() if r.name.startswith("rerank-r1-shard-")]
+    assert sorted(r.name for r in runs) == ["rerank-r1-shard-1-of-2", "rerank-r1-shard-2-of-2"]
+    assert {r.state_type for r in runs} == {StateType.CANCELLED}  # not left for a late worker
