@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     parser.add_argument(
         "--batch-tokens",
         default="",
@@ -170,6 +171,8 @@ def main() -> None:
         "scorer (default: the scorer's own budget, as the flag backend runs it)",
     )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     cuda = args.device.startswith("cuda")
     arch = args.arch or ("bge-m3" if cuda else "small")
     n_queries = args.queries or (40 if cuda else 8)
@@ -200,10 +203,13 @@ def main() -> None:
 
         def timed(fn) -> tuple[float, np.ndarray]:
             sync()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             scores = np.asarray(fn(), dtype=np.float64)
             sync()
+            cpu_seconds[fn] = time.process_time() - c0  # the process's CPU time, all threads
             return time.perf_counter() - t0, scores
+
+        cpu_seconds: dict = {}
 
         def theirs() -> list[float]:
             return flag.compute_score(pairs, batch_size=args.batch_size, max_length=args.max_length)
@@ -216,6 +222,7 @@ def main() -> None:
             timed(lambda s=s: s.score(pairs[: args.pairs]))
         timed(lambda: flag.compute_score(pairs[: args.pairs], batch_size=args.batch_size))
         seconds: dict = {name: [] for name in contenders}
+        cpu: dict = {name: [] for name in contenders}
         scores: dict = {}
         names = list(contenders)
         for r in range(args.repeats):
@@ -224,6 +231,7 @@ def main() -> None:
             for name in names if r % 2 == 0 else names[::-1]:
                 dt, scores[name] = timed(contenders[name])
                 seconds[name].append(dt)
+                cpu[name].append(cpu_seconds[contenders[name]])
 
     n = len(pairs)
     load_after = os.getloadavg()
@@ -240,6 +248,9 @@ def main() -> None:
         f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}, "
         f"on {os.cpu_count()} CPUs"
     )
+    # CPU time moves less than wall time when other processes share the cores (on the CPU).
+    print(f"CPU seconds: compute_score {spread(cpu['compute_score'])}", end="")
+    print("".join(f", PairScorer {s.max_tokens:,} {spread(cpu[b])}" for b, s in scorers.items()))
     base = seconds["compute_score"]
     print(f"{'FlagReranker.compute_score':44s} {spread([n / t for t in base]):>24s} pairs/s")
     for budget, s in scorers.items():
