@@ -142,6 +142,11 @@ def peak_for(name: str) -> float | None:
     return None
 
 
+def spread(values: list[float]) -> str:
+    """`median (min-max)`: the spread of the repeats beside their median."""
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
 def main() -> None:
     import numpy as np
     import torch
@@ -157,26 +162,40 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=512)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
+    parser.add_argument(
+        "--batch-tokens",
+        default="",
+        help="comma-separated padded-token budgets for PairScorer, each timed as its own "
+        "scorer (default: the scorer's own budget, as the flag backend runs it)",
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     cuda = args.device.startswith("cuda")
     arch = args.arch or ("bge-m3" if cuda else "small")
-    n_queries = args.queries or (40 if cuda else 4)
+    n_queries = args.queries or (40 if cuda else 8)
+    budgets = [int(b) for b in args.batch_tokens.split(",") if b] or [None]
+    load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as tmp:
         path = build_model(arch, Path(tmp) / arch)
         flag = FlagReranker(str(path), use_fp16=cuda, devices=[args.device])
-        ours = PairScorer(
-            flag.model,
-            flag.tokenizer,
-            device=args.device,
-            dtype="float16" if cuda else "float32",
-            batch_size=args.batch_size,
-            max_length=args.max_length,
-        )
+        scorers = {
+            budget: PairScorer(
+                flag.model,
+                flag.tokenizer,
+                device=args.device,
+                dtype="float16" if cuda else "float32",
+                batch_size=args.batch_size,
+                max_length=args.max_length,
+                max_tokens=budget,
+            )
+            for budget in budgets
+        }
         pairs = make_pairs(flag.tokenizer, n_queries, args.pairs, args.tokens)
-        enc = ours.encode(pairs)
-        real_tokens = [len(ids) for ids in enc.input_ids]
+        real_tokens = [len(ids) for ids in next(iter(scorers.values())).encode(pairs).input_ids]
 
         def sync() -> None:
             if cuda:
@@ -184,49 +203,72 @@ def main() -> None:
 
         def timed(fn) -> tuple[float, np.ndarray]:
             sync()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             scores = np.asarray(fn(), dtype=np.float64)
             sync()
+            cpu_seconds[fn] = time.process_time() - c0  # the process's CPU time, all threads
             return time.perf_counter() - t0, scores
+
+        cpu_seconds: dict = {}
 
         def theirs() -> list[float]:
             return flag.compute_score(pairs, batch_size=args.batch_size, max_length=args.max_length)
 
-        def mine() -> np.ndarray:
-            return ours.score(pairs)
-
-        timed(lambda: ours.score(pairs[: args.pairs]))  # warm-up: kernels, allocator
+        # Each contender by name: compute_score, then ours at each budget.
+        contenders = {"compute_score": theirs} | {
+            budget: (lambda s=s: s.score(pairs)) for budget, s in scorers.items()
+        }
+        for s in scorers.values():  # warm-up: kernels, allocator, thread pools
+            timed(lambda s=s: s.score(pairs[: args.pairs]))
         timed(lambda: flag.compute_score(pairs[: args.pairs], batch_size=args.batch_size))
-        t_theirs, t_ours = [], []
-        for _ in range(args.repeats):  # alternate, so drift hits both alike
-            dt, s_theirs = timed(theirs)
-            t_theirs.append(dt)
-            dt, s_ours = timed(mine)
-            t_ours.append(dt)
+        seconds: dict = {name: [] for name in contenders}
+        cpu: dict = {name: [] for name in contenders}
+        scores: dict = {}
+        names = list(contenders)
+        for r in range(args.repeats):
+            # Interleaved, and the order reversed every other repeat, so load that drifts during
+            # a repeat hits every contender alike; ratios are taken within a repeat.
+            for name in names if r % 2 == 0 else names[::-1]:
+                dt, scores[name] = timed(contenders[name])
+                seconds[name].append(dt)
+                cpu[name].append(cpu_seconds[contenders[name]])
 
     n = len(pairs)
-    rate_theirs = n / statistics.median(t_theirs)
-    rate_ours = n / statistics.median(t_ours)
+    load_after = os.getloadavg()
     flops = flops_per_pair(arch, real_tokens)
     device_name = torch.cuda.get_device_name(args.device) if cuda else "CPU"
     print(
-        f"device {device_name}, arch {arch}, {'fp16' if cuda else 'fp32'}, "
-        f"{n} pairs ({n_queries} queries x {args.pairs}), "
+        f"device {device_name} ({torch.get_num_threads()} torch threads), arch {arch}, "
+        f"{'fp16' if cuda else 'fp32'}, {n} pairs ({n_queries} queries x {args.pairs}), "
         f"{statistics.mean(real_tokens):.0f} tokens per pair on average, "
-        f"batch_size {args.batch_size} (ours: {ours.max_tokens:,} padded tokens a batch), "
-        f"{args.repeats} repeats (median)"
+        f"batch_size {args.batch_size}, {args.repeats} repeats interleaved "
+        f"(median, min-max in brackets)"
     )
-    print(f"FlagReranker.compute_score: {rate_theirs:9.1f} pairs/s")
-    print(f"rerankflow PairScorer:      {rate_ours:9.1f} pairs/s")
-    print(f"ratio (ours / compute_score): {rate_ours / rate_theirs:.2f}x")
-    print(f"largest score difference: {np.max(np.abs(s_ours - np.asarray(s_theirs))):.2e}")
-    achieved = rate_ours * flops
-    peak = peak_for(device_name) if cuda else None
-    share = f", {achieved / peak:.1%} of the {peak / 1e12:.0f} TFLOP/s fp16 peak" if peak else ""
     print(
-        f"model FLOPs: {flops / 1e9:.2f} GFLOP per pair; "
-        f"achieved {achieved / 1e12:.3f} TFLOP/s{share}"
+        f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}, "
+        f"on {os.cpu_count()} CPUs"
     )
+    # CPU time moves less than wall time when other processes share the cores (on the CPU).
+    print(f"CPU seconds: compute_score {spread(cpu['compute_score'])}", end="")
+    print("".join(f", PairScorer {s.max_tokens:,} {spread(cpu[b])}" for b, s in scorers.items()))
+    base = seconds["compute_score"]
+    print(f"{'FlagReranker.compute_score':44s} {spread([n / t for t in base]):>24s} pairs/s")
+    for budget, s in scorers.items():
+        rates = [n / t for t in seconds[budget]]
+        ratios = [b / t for b, t in zip(base, seconds[budget], strict=True)]
+        label = f"rerankflow PairScorer, {s.max_tokens:,} tokens a batch"
+        diff = np.max(np.abs(scores[budget] - scores["compute_score"]))
+        print(
+            f"{label:44s} {spread(rates):>24s} pairs/s   "
+            f"ratio {spread(ratios)}x   max score diff {diff:.1e}"
+        )
+        achieved = statistics.median(rates) * flops
+        peak = peak_for(device_name) if cuda else None
+        share = ""
+        if peak:
+            share = f", {achieved / peak:.1%} of the {peak / 1e12:.0f} TFLOP/s fp16 peak"
+        print(f"{'':44s} achieved {achieved / 1e12:.3f} TFLOP/s{share}")
+    print(f"model FLOPs: {flops / 1e9:.2f} GFLOP per pair")
 
 
 if __name__ == "__main__":

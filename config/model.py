@@ -48,3 +48,13 @@ class Settings(Frozen):
                 f"reranker.cohere.top_n ({top_n}) must be at least run.top_k ({self.run.top_k})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _remote_retrieval_needs_a_server(self) -> Settings:
+        if self.run.retrieve_deployment and not self.qdrant.url:
+            raise ValueError(
+                "run.retrieve_deployment sends retrieval to other workers, which need a Qdrant "
+                "server (the embedded store at qdrant.path admits one process): set qdrant.url "
+                "or unset run.retrieve_deployment"
+            )
+        return self

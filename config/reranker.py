@@ -25,7 +25,7 @@ class RerankerSettings(Frozen):
     # flag: weights' precision on the device; auto = float16 on CUDA, float32 on the CPU.
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     # flag: padded tokens a batch; unset: on CUDA sized from the device's free memory (at most
-    # 65,536), on the CPU batch_size x max_length. A batch that runs out of memory is halved.
+    # 65,536), on the CPU batch_size x max_length up to 4,096. A batch out of memory is halved.
     batch_tokens: int | None = Field(None, ge=8)
     # bm25: weight of the lexical score in the fused ranking (0 = dense order, 1 = BM25 only).
     bm25_weight: float = Field(0.5, ge=0.0, le=1.0)

@@ -15,7 +15,7 @@ from pydantic import Field, PlainSerializer, PlainValidator, field_validator, mo
 from upath import UPath
 
 from config.base import Frozen
-from tasks.runs.storage import is_local, is_url, location
+from tasks.runs.storage import CLAIMABLE, is_local, is_url, location
 
 
 def _has_userinfo(value: Any) -> bool:
@@ -79,6 +79,16 @@ class RunSettings(Frozen):
     # Deployment that runs the rerank stage (e.g. "rerank-gpu/rerank-gpu" on the gpu pool);
     # unset, or without a Prefect server: every stage runs in this process.
     rerank_deployment: str | None = None
+    # Scaling out (README "Scaling out"): how many flow runs of rerank_deployment share the
+    # rerank stage, each taking batches as it goes (tasks.runs.claims); 1: one flow run.
+    rerank_workers: int = Field(1, ge=1)
+    # Deployment of the retrieval stage on the cpu pool (e.g. "retrieve-cpu/retrieve-cpu") and
+    # how many flow runs share it; unset, 1 or no server: retrieval runs in the calling flow.
+    retrieve_deployment: str | None = None
+    retrieve_workers: int = Field(1, ge=1)
+    # Seconds a handed-off stage waits for a worker to pick up one of its flow runs before it
+    # fails naming the pool (a pool without a live worker would wait forever).
+    shard_start_timeout_s: float = Field(600.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -111,6 +121,17 @@ class RunSettings(Frozen):
                 "backend's own configuration"
             )
         return value
+
+    @model_validator(mode="after")
+    def _claims_need_an_atomic_create(self) -> RunSettings:
+        shared = self.rerank_workers > 1 or self.retrieve_workers > 1
+        if shared and not is_local(self.runs_root) and self.runs_root.protocol not in CLAIMABLE:
+            raise ValueError(
+                f"run.rerank_workers/run.retrieve_workers > 1 need a runs root where workers "
+                f"can claim batches atomically (a local or shared path, or s3://); "
+                f"{self.runs_root.protocol}:// is not one: use 1 worker or such a runs root"
+            )
+        return self
 
     @model_validator(mode="after")
     def _top_k_within_fetch_k(self) -> RunSettings:

@@ -20,6 +20,7 @@ from config.settings import Settings, load_settings, merge_overrides
 from flows.preflight import refuse_precomputed_faq
 from flows.rerank_batch import run_labels
 from flows.rerank_gpu import rerank_stage
+from flows.retrieve_cpu import retrieve_stage
 from tasks import faq, prefect_tasks
 from tasks.embed import check_embedder
 from tasks.index.indexing import require_index
@@ -56,8 +57,7 @@ def _recompute(
     )
     manifest = start_manifest(settings, run_id, inputs, len(batches), collection, kind="faq")
     write_manifest(manifest, run_dir)
-    for b, qs in enumerate(batches):
-        prefect_tasks.retrieve_batch(settings, run_dir, b, qs)
+    retrieve_stage(settings, run_dir, batches, attempt=1)
     rerank_stage(settings, run_dir, attempt=1)
     counts = prefect_tasks.merge_parts(run_dir, len(batches), run_labels(settings, run_id))
     stats = runstore.batch_stats(run_dir, len(batches))

@@ -11,9 +11,9 @@ from prefect.artifacts import create_table_artifact
 from config.settings import Settings, load_settings
 from flows.preflight import check_resume, check_run
 from flows.rerank_gpu import rerank_stage
+from flows.retrieve_cpu import retrieve_stage
 from tasks import costs, prefect_tasks
 from tasks.report import metrics_table
-from tasks.report.progress import Progress
 from tasks.retrieve import vectorstore
 from tasks.retrieve.collection import collection_state
 from tasks.runs import layout, runstore, storage
@@ -82,12 +82,7 @@ def rerank_batch(
     write_manifest(manifest, run_dir)
 
     todo = [b for b in range(len(batches)) if not runstore.batch_done(run_dir, b)]
-    # Failed queries are retried from the hits part too (runs from before the two stages lack it).
-    to_retrieve = [
-        b
-        for b in range(len(batches))
-        if not runstore.hits_done(run_dir, b) and (b in todo or runstore.failed_qids(run_dir, b))
-    ]
+    to_retrieve = runstore.to_retrieve(run_dir, len(batches))
     logger.info(
         "run %s: %d of %d batches to do (%d to retrieve), in %s",
         run_id,
@@ -96,9 +91,7 @@ def rerank_batch(
         len(to_retrieve),
         run_dir,
     )
-    retrieved = Progress("retrieving", sum(len(batches[b]) for b in to_retrieve), "queries", logger)
-    for b in to_retrieve:
-        retrieved.advance(prefect_tasks.retrieve_batch(settings, run_dir, b, batches[b]))
+    retrieve_stage(settings, run_dir, batches, manifest.attempts)
     rerank_stage(settings, run_dir, manifest.attempts)
 
     labels = run_labels(settings, run_id)

@@ -52,6 +52,10 @@ def ensure_device_limit(name: str) -> None:
         )
 
 
+# Seconds a dead worker's device stays held (see device_slot).
+DEVICE_LEASE_S = 60.0
+
+
 @contextmanager
 def device_slot(settings: RerankerSettings) -> Iterator[str | None]:
     """Hold this host's device for the rerank stage; yields the limit's name (None: no limit,
@@ -64,6 +68,14 @@ def device_slot(settings: RerankerSettings) -> Iterator[str | None]:
     name = device_limit_name(resolve_device(settings.device))
     ensure_device_limit(name)
     # strict: a limit deleted under the run is an error; a short server outage while renewing
-    # the lease is not worth killing a long GPU stage for.
-    with concurrency(name, occupy=1, strict=True, raise_on_lease_renewal_failure=False):
+    # the lease is not worth killing a long GPU stage for. The lease is renewed while the stage
+    # runs; a worker killed outright frees its device when the lease runs out (Prefect's
+    # default, 300 s, would keep a resumed run's shard on that device waiting that long).
+    with concurrency(
+        name,
+        occupy=1,
+        strict=True,
+        raise_on_lease_renewal_failure=False,
+        lease_duration=DEVICE_LEASE_S,
+    ):
         yield name

@@ -6,7 +6,7 @@ What it does that FlagReranker.compute_score does not (the benchmark measures th
   document;
 - batches of pairs of similar length under a token budget, so short pairs go many to a batch
   and padding stays small; on CUDA the budget is sized from the device's free memory (capped),
-  on the CPU it is batch_size x max_length padded tokens;
+  on the CPU it is small (CPU_BATCH_TOKENS), so a batch's activations stay near the caches;
 - the next batch is padded (and pinned) on a thread while the device runs the current one, and
   scores stay on the device until the end: one synchronisation per call;
 - a batch that runs out of device memory is split in half and retried (down to one pair),
@@ -26,6 +26,12 @@ import numpy as np
 # A batch of this many padded tokens already keeps a GPU busy: larger ones buy few launches and
 # make an out-of-memory retry costlier. (Not measured on a GPU yet: no device was lent.)
 MAX_AUTO_TOKENS = 65_536
+# On the CPU, padded tokens a batch (unless batch_size x max_length is smaller). Larger batches
+# buy nothing there and spill the caches: in benchmarks/rerank_throughput.py's model (4-layer
+# BERT, ~300-token pairs, one thread) 64-pair batches took 1.48x the CPU time of 16-pair ones,
+# 32-pair ones 1.19x; batch_size x max_length (16,384) made 39-61-pair batches and lost to
+# compute_score's 32 (benchmarks/README.md).
+CPU_BATCH_TOKENS = 4096
 # Share of the device's free memory one batch's activations may take; the rest is allocator
 # slack, the next batch's copy and whatever else shares the device.
 AUTO_MEMORY_FRACTION = 0.5
@@ -93,7 +99,7 @@ class PairScorer:
         max_tokens: int | None = None,
     ) -> None:
         """`max_tokens`: padded tokens a batch; None: on CUDA sized from free memory (once the
-        weights are there), else batch_size x max_length."""
+        weights are there), else batch_size x max_length up to CPU_BATCH_TOKENS."""
         import torch
 
         self.device = torch.device(device)
@@ -107,7 +113,7 @@ class PairScorer:
             itemsize = torch.tensor([], dtype=self.dtype).element_size()
             per_token = activation_bytes_per_token(model.config, itemsize, max_length)
             max_tokens = auto_token_budget(free, per_token, max_length)
-        self.max_tokens = max_tokens or batch_size * max_length
+        self.max_tokens = max_tokens or min(batch_size * max_length, CPU_BATCH_TOKENS)
         self._pin = self.device.type == "cuda"
         self._types = "token_type_ids" in getattr(tokenizer, "model_input_names", [])
 

@@ -6,7 +6,8 @@ the per-batch parts it is assembled from.
         manifest.json, candidates.parquet, reranked.parquet, failed.parquet, calls.parquet,
         metrics.json, regression.json, report.html, recall_curves.png, headroom.png, trend.png
         _parts/batch-00000.{hits,candidates,reranked,failed}.parquet, batch-00000.stats.json,
-               batch-00000.calls.a001-<token>.parquet, journal/batch-00000/*.parquet
+               batch-00000.calls.a001-<token>.parquet, journal/batch-00000/*.parquet,
+               claims/a001/rerank-00000.json (who took a batch in that attempt: tasks.runs.claims)
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ HITS_SCHEMA = pa.schema(
     ]
 )
 
+# The queries of a run whose retrieval stage runs on other workers (run.retrieve_deployment):
+# each batch's queries, in order, for them to embed.
+QUERIES_SCHEMA = pa.schema([("batch", pa.int32()), ("qid", pa.string()), ("query", pa.string())])
+
 # --------------------------------------------------------------------------- runs
 
 
@@ -135,6 +140,10 @@ def journal_dir(run_dir: PathLike, batch: int) -> UPath:
     return location(run_dir) / PARTS / "journal" / f"batch-{batch:05d}"
 
 
+def queries_part(run_dir: PathLike) -> UPath:
+    return location(run_dir) / PARTS / "queries.parquet"
+
+
 def hits_parts(run_dir: PathLike) -> list[UPath]:
     return sorted((location(run_dir) / PARTS).glob("batch-*.hits.parquet"), key=str)
 
@@ -146,3 +155,9 @@ def calls_parts(run_dir: PathLike) -> list[UPath]:
 def journal_files(run_dir: PathLike) -> list[UPath]:
     """Every batch's journaled paid calls (tasks.calls.journal)."""
     return sorted((location(run_dir) / PARTS).glob("journal/batch-*/*.parquet"), key=str)
+
+
+def claims_dir(run_dir: PathLike, attempt: int | None = None) -> UPath:
+    """Where workers claim the run's batches (tasks.runs.claims); per attempt, or all of them."""
+    root = location(run_dir) / PARTS / "claims"
+    return root if attempt is None else root / f"a{attempt:03d}"

@@ -21,12 +21,14 @@ from tasks.runs.layout import (
     FAILED_FILE,
     FAILED_SCHEMA,
     HITS_SCHEMA,
+    QUERIES_SCHEMA,
     RERANKED_SCHEMA,
     calls_part_path,
     calls_parts,
     hits_parts,
     journal_files,
     part_path,
+    queries_part,
     runs_root_of,
 )
 from tasks.runs.manifest import has_manifest, read_manifest
@@ -72,6 +74,34 @@ def write_hits(
     table = pa.Table.from_pydict(cols, schema=HITS_SCHEMA)
     table = table.replace_schema_metadata({_SECONDS_KEY: json.dumps(seconds).encode()})
     write_parquet(table, part_path(run_dir, batch, "hits"))
+
+
+def write_queries(run_dir: PathLike, batches: Sequence[Sequence[Query]]) -> None:
+    """Each batch's queries, for retrieval workers (the retrieval stage's hand-off in)."""
+    rows = [(b, q.qid, q.text) for b, qs in enumerate(batches) for q in qs]
+    table = pa.Table.from_pylist(
+        [dict(zip(QUERIES_SCHEMA.names, row, strict=True)) for row in rows], schema=QUERIES_SCHEMA
+    )
+    write_parquet(table, queries_part(run_dir))
+
+
+def read_queries(run_dir: PathLike) -> list[list[Query]]:
+    batches: list[list[Query]] = []
+    for row in read_parquet(queries_part(run_dir)).to_pylist():
+        while len(batches) <= row["batch"]:
+            batches.append([])
+        batches[row["batch"]].append(Query(row["qid"], row["query"]))
+    return batches
+
+
+def to_retrieve(run_dir: PathLike, n_batches: int) -> list[int]:
+    """Batches without a hits part that still need one: not reranked yet, or with failed
+    queries to retry (runs from before the two stages lack their hits)."""
+    return [
+        b
+        for b in range(n_batches)
+        if not hits_done(run_dir, b) and (not batch_done(run_dir, b) or failed_qids(run_dir, b))
+    ]
 
 
 def hits_dir(run_dir: PathLike) -> UPath:

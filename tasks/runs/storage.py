@@ -43,6 +43,8 @@ _OBJECT_STORES = {
     "abfs": "adlfs",
     "abfss": "adlfs",
 }
+# Object stores whose conditional put (create only if absent) is verified: claims work there.
+CLAIMABLE = ("s3", "s3a")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -172,6 +174,39 @@ def write_bytes(path: PathLike, data: bytes) -> None:
         return
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def create_exclusive(path: PathLike, data: bytes) -> bool:
+    """Write `path` only if it does not exist yet; False when it does. Of several processes
+    racing to create one file exactly one wins, and a reader never sees half of it.
+
+    Locally the whole file is written beside `path` and hard-linked into place: the link
+    fails when `path` exists (atomic on POSIX filesystems and NFS, unlike a check-then-write).
+    On S3 it is a conditional put (If-None-Match: *), which the store itself decides.
+    """
+    path = location(path)
+    if not is_local(path):
+        if path.protocol not in CLAIMABLE:
+            # Other backends may ignore the condition and overwrite: no silent double claims.
+            raise SettingsError(
+                f"{path}: claiming work needs an atomic create-if-absent; verified on local "
+                "paths and s3:// only: use one of those for run.runs_root"
+            )
+        try:
+            path.fs.pipe_file(path.path, data, mode="create")
+        except FileExistsError:
+            return False
+        return True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path, "tmp")
+    try:
+        tmp.write_bytes(data)
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
 
 
 def write_text(path: PathLike, text: str) -> None:

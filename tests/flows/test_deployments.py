@@ -25,6 +25,7 @@ def test_declared_deployments():
         "faq-precompute",
         "index-corpus",
         "rerank-gpu",
+        "retrieve-cpu",
         "bakeoff",
     }
     for name in ("nightly-regression", "faq-precompute"):
@@ -40,8 +41,8 @@ def test_entrypoint_and_parameters(name):
     flow = load_flow_from_entrypoint(str(REPO / spec["entrypoint"]))
     assert flow.name == name
     # Raises on a parameter the flow does not take or a value of the wrong type.
-    # rerank-gpu's run_dir is given per run, by the flow that hands the run over.
-    given = {"run_dir": "/runs/run_id=x"} if name == "rerank-gpu" else {}
+    # The stages' run_dir is given per run, by the flow that hands the run over.
+    given = {"run_dir": "/runs/run_id=x"} if name in ("rerank-gpu", "retrieve-cpu") else {}
     flow.validate_parameters({**given, **spec["parameters"]})
 
 

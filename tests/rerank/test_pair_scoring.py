@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tasks.rerank.pair_scoring import (
+    CPU_BATCH_TOKENS,
     MAX_AUTO_TOKENS,
     PairScorer,
     activation_bytes_per_token,
@@ -147,6 +148,8 @@ def test_budget_on_the_cpu_and_when_set(flag, tiny_cross_encoder):
     from tasks.rerank.registry import get_reranker
 
     assert scorer(flag, batch_size=8, max_length=64).max_tokens == 8 * 64
+    # 32 x 512 would make ~50-pair batches of 300-token pairs, slower on a CPU than ~12.
+    assert scorer(flag, batch_size=32, max_length=512).max_tokens == CPU_BATCH_TOKENS
     data = pairs(41)
     small = scorer(flag, max_length=64, max_tokens=64)  # one longest pair a batch
     np.testing.assert_allclose(
