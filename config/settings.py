@@ -40,8 +40,11 @@ from config.reranker import (
     RerankerSettings,
 )
 from config.retrieval import (
+    DEFAULT_COHERE_EMBED_MODEL,
+    DEFAULT_EMBED_BACKEND,
     DEFAULT_EMBEDDER,
     DatasetSettings,
+    EmbedBackend,
     EmbedderSettings,
     QdrantSettings,
     SearchParamsSettings,
@@ -50,7 +53,9 @@ from config.run import FaqSettings, Location, RunSettings
 
 __all__ = [
     "ALL_METRIC_NAMES",
+    "DEFAULT_COHERE_EMBED_MODEL",
     "DEFAULT_COHERE_MODEL",
+    "DEFAULT_EMBED_BACKEND",
     "DEFAULT_EMBEDDER",
     "GROUP_METRIC_NAMES",
     "METRIC_NAMES",
@@ -58,6 +63,7 @@ __all__ = [
     "CohereSettings",
     "CostSettings",
     "DatasetSettings",
+    "EmbedBackend",
     "EmbedderSettings",
     "FaqSettings",
     "GateMode",

@@ -17,9 +17,11 @@ from prefect import flow, get_run_logger
 from upath import UPath
 
 from config.settings import Settings, load_settings, merge_overrides
+from flows.preflight import refuse_precomputed_faq
 from flows.rerank_batch import run_labels
 from flows.rerank_gpu import rerank_stage
 from tasks import faq, prefect_tasks
+from tasks.embed import check_embedder
 from tasks.index.indexing import require_index
 from tasks.inputs.batch import BatchInputs, query_set_hash
 from tasks.inputs.loaders import dataset_hash, load_queries
@@ -88,6 +90,8 @@ def faq_precompute(
     logger = get_run_logger()
     settings = load_settings(profile, merge_overrides(deployment_overrides, overrides))
     check_ready(settings.reranker)  # a missing key stops the refresh before anything is written
+    refuse_precomputed_faq(settings)
+    check_embedder(settings.embedder)
     out = faq.serving_dir(settings, faq_dir)
     queries = load_queries(settings.dataset.queries)
     corpus_hash = None

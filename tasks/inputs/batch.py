@@ -45,7 +45,7 @@ def _check_labels(settings: Settings, qrels: Qrels) -> int:
 
 def load_inputs(settings: Settings) -> BatchInputs:
     ds = settings.dataset
-    queries = load_queries(ds.queries)
+    queries = load_queries(ds.queries, vectors=settings.embedder.backend == "precomputed")
     qrels = load_qrels(ds.labels) if ds.labels else None
     missing = 0
     if qrels is not None:

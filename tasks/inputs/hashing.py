@@ -28,6 +28,14 @@ def dataset_hash(path: Path) -> str:
 
 
 def query_set_hash(queries: list[Query]) -> str:
-    """Hex sha256 of the queries' ids and texts, in order: the same batch gets the same hash."""
-    payload = json.dumps([[q.qid, q.text] for q in queries], ensure_ascii=False)
+    """Hex sha256 of the queries' ids and texts, in order: the same batch gets the same hash.
+    Precomputed vectors count too (a resume must not mix two sets of vectors); queries without
+    them hash as they always did."""
+    rows: list[list[str]] = [
+        [q.qid, q.text]
+        if q.vector is None
+        else [q.qid, q.text, hashlib.sha256(q.vector.tobytes()).hexdigest()]
+        for q in queries
+    ]
+    payload = json.dumps(rows, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

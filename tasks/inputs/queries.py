@@ -1,8 +1,10 @@
-"""Load queries from Parquet (`qid`, `query`), BEIR `queries.jsonl` or `labels.jsonl`."""
+"""Load queries from Parquet (`qid`, `query`, optionally `vector`), BEIR `queries.jsonl` or
+`labels.jsonl`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.errors import InputError
 from tasks.inputs.labels import parse_labels
@@ -18,6 +20,16 @@ from tasks.inputs.records import (
 )
 from tasks.types import Query
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+# What a query vector's problem is fixed by, in every message about the column.
+_VECTOR_FIX = (
+    "embedder.backend precomputed reads each query's vector from it (a list of floats, one "
+    "per query, as the collection's vectors were made)"
+)
+
 
 def _parse_beir_queries(path: Path) -> list[Query]:
     queries: list[Query] = []
@@ -30,7 +42,62 @@ def _parse_beir_queries(path: Path) -> list[Query]:
     return queries
 
 
-def _load_parquet_queries(path: Path) -> list[Query]:
+def _query_vectors(path: Path, table: pa.Table) -> np.ndarray:
+    """The `vector` column as a float32 (rows, dim) matrix; the first bad row is named."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "vector" not in table.column_names:
+        raise InputError(
+            f"{path}: field 'vector': column missing (have {sorted(table.column_names)}); "
+            f"{_VECTOR_FIX}"
+        )
+    column = table.column("vector").combine_chunks()
+    kind = column.type
+    if not (
+        (
+            pa.types.is_list(kind)
+            or pa.types.is_large_list(kind)
+            or pa.types.is_fixed_size_list(kind)
+        )
+        and (pa.types.is_floating(kind.value_type) or pa.types.is_integer(kind.value_type))
+    ):
+        raise InputError(f"{path}: field 'vector': expected a list of floats column, got {kind}")
+    if column.null_count:
+        row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+        raise field_error(path, row + 1, "vector", "null")
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    dim = int(lengths[0])
+    if dim == 0:
+        raise field_error(path, 1, "vector", "empty list")
+    wrong = np.flatnonzero(lengths != dim)
+    if wrong.size:
+        row = int(wrong[0])
+        raise field_error(path, row + 1, "vector", f"{lengths[row]} values, but row 1 has {dim}")
+    values = pc.list_flatten(column)
+    if values.null_count:
+        at = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
+        raise field_error(path, at // dim + 1, "vector", f"null value at position {at % dim}")
+    # Checked after the cast: a float64 beyond float32's range would become inf.
+    with np.errstate(over="ignore"):  # an overflow is reported below, with its row
+        matrix = values.to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, dim)
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        row, pos = (int(i[0]) for i in np.nonzero(~finite))
+        raise field_error(
+            path,
+            row + 1,
+            "vector",
+            f"not a finite float32 ({table.column('vector')[row][pos]} at position {pos})",
+        )
+    zero = np.flatnonzero(~matrix.any(axis=1))
+    if zero.size:
+        raise field_error(path, int(zero[0]) + 1, "vector", "all zeros (no direction)")
+    return matrix
+
+
+def _load_parquet_queries(path: Path, vectors: bool) -> list[Query]:
     # Imported here: pyarrow is slow to import and only Parquet queries need it.
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -59,6 +126,7 @@ def _load_parquet_queries(path: Path) -> list[Query]:
         raise InputError(f"{path}: field 'query': expected a string column, got {query_type}")
     if table.num_rows == 0:
         raise InputError(f"{path}: file is empty (no rows)")
+    matrix = _query_vectors(path, table) if vectors else None
     queries: list[Query] = []
     seen: Seen = {}
     qids = table.column("qid").to_pylist()
@@ -71,19 +139,27 @@ def _load_parquet_queries(path: Path) -> list[Query]:
             if not str(value).strip():
                 raise field_error(path, row_no, field, "empty")
         check_unique(path, row_no, "qid", str(qid), seen)
-        queries.append(Query(qid=str(qid), text=text))
+        vector = matrix[row_no - 1] if matrix is not None else None
+        queries.append(Query(qid=str(qid), text=text, vector=vector))
     return queries
 
 
-def load_queries(path: Path) -> list[Query]:
+def load_queries(path: Path, *, vectors: bool = False) -> list[Query]:
     """Read queries from Parquet (`qid`, `query`), BEIR `queries.jsonl` or `labels.jsonl`.
 
     A JSONL file's format is picked from its first row: `_id` means BEIR, `qid` the labels form.
+    `vectors`: each query's vector is read too, from the Parquet `vector` column (required).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _load_parquet_queries(path)
+        return _load_parquet_queries(path, vectors)
+    if vectors:
+        check_file(path)
+        raise InputError(
+            f"{path}: query vectors are read from a Parquet file (columns qid, query, vector), "
+            f"not {suffix or 'this file type'}; {_VECTOR_FIX}"
+        )
     if suffix != ".jsonl":
         check_file(path)
         raise InputError(f"{path}: unsupported file type {suffix!r} (expected .jsonl or .parquet)")

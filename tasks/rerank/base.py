@@ -103,15 +103,16 @@ class MissingPackageError(ImportError):
     pass
 
 
-def require(module: str, package: str, backend: str):
-    """Import a backend's package or fail with the command that installs it."""
+def require(module: str, package: str, backend: str, what: str = "reranker"):
+    """Import a backend's package or fail with the command that installs it (`what`: the
+    reranker's or the embedder's backend)."""
     import importlib
 
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingPackageError(
-            f"reranker '{backend}' needs the '{package}' package: pip install '{package}'"
+            f"{what} '{backend}' needs the '{package}' package: pip install '{package}'"
         ) from exc
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import RerankerSettings
-from tasks.errors import NotReadyError
 from tasks.index.side_index import BM25_DIR
+from tasks.model_location import check_model_location
 from tasks.rerank.base import Reranker
 
 _LOCAL_MODEL_FIX = "set reranker.model to a hub id (needs network) or a local model directory"
@@ -122,34 +122,9 @@ def check_ready(settings: RerankerSettings) -> None:
         resolve_api_key(settings.cohere)
 
 
-def _looks_local(model: str) -> bool:
-    """A path, not a hub id ("org/name"): absolute, relative, home, or more than one slash."""
-    return model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or "\\" in model
-
-
 def check_model(settings: RerankerSettings) -> None:
     """Before a run whose rerank stage runs on this host: the model backends' weights can be
     loaded (a local directory that exists, or a hub id that is cached when the hub is off)."""
     if settings.backend not in MODEL_BACKENDS or not settings.model:
         return
-    import os
-
-    path = Path(settings.model).expanduser()
-    if path.exists() or _looks_local(settings.model):
-        if not path.is_dir():
-            raise NotReadyError(
-                f"reranker.model {settings.model}: no such model directory; give a local "
-                "directory with the weights, or a hub id such as BAAI/bge-reranker-v2-m3"
-            )
-        return
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("1", "true", "yes", "on"):
-        return  # the hub will be asked when the backend loads
-    from huggingface_hub import try_to_load_from_cache
-
-    if not isinstance(try_to_load_from_cache(settings.model, "config.json"), str):
-        raise NotReadyError(
-            f"reranker.model {settings.model}: not in the local Hugging Face cache and "
-            "HF_HUB_OFFLINE=1 (no downloads); download it where there is a network "
-            f"(huggingface-cli download {settings.model}), give a local directory, or set "
-            "HF_HUB_OFFLINE=0"
-        )
+    check_model_location("reranker.model", settings.model, "BAAI/bge-reranker-v2-m3")

@@ -21,9 +21,7 @@ def retrieve(
 ) -> tuple[list[list[Hit]], dict[str, float]]:
     """Each query's top fetch_k, best first, and the stage's timings (embed, retrieve)."""
     t0 = time.perf_counter()
-    vectors = embed.embed_texts(
-        [q.text for q in queries], settings.embedder, prefix=settings.embedder.query_prefix
-    )
+    vectors = embed.embed_queries(queries, settings.embedder)
     t1 = time.perf_counter()
     client = open_client(settings.qdrant)
     hits = search_batch(client, settings.qdrant, vectors, settings.run.fetch_k)

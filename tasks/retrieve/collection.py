@@ -48,6 +48,15 @@ def describe_vectors(configs: dict[str, models.VectorParams]) -> str:
     )
 
 
+def searched_vector(client: QdrantClient, q: QdrantSettings) -> tuple[str, int | None]:
+    """The vector a run searches, described for messages, and its size (None: absent)."""
+    name = Layout.of(q).vector
+    configs = vector_configs(client.get_collection(q.collection))
+    label = f"vector {name!r} (qdrant.vector)" if name else "its unnamed vector"
+    found = configs.get(name or "")
+    return label, found.size if found else None
+
+
 def require_collection(settings: QdrantSettings) -> None:
     """Fail before any work, with the fix, when the corpus was never indexed."""
     client = open_client(settings)

@@ -61,15 +61,20 @@ def check_vector(settings: Settings) -> Check:
             fix,
         )
     have = configs[name].size
+    distance = configs[name].distance.value.lower()
     want = embed.embedding_dim(settings.embedder)
+    if want is None:  # precomputed: checked against dataset.queries when it is read
+        return Check(
+            "vector", "ok", f"{label}: {have}-d {distance}, query vectors from dataset.queries"
+        )
     if have != want:
         return Check(
             "vector",
             "FAIL",
             f"{label} holds {have}-d vectors, embedder '{settings.embedder.model}' makes {want}-d",
-            "set embedder.model to the model the collection was embedded with",
+            "set embedder.backend and embedder.model to the embedder the collection was "
+            "embedded with",
         )
-    distance = configs[name].distance.value.lower()
     return Check(
         "vector", "ok", f"{label}: {have}-d {distance}, embedder '{settings.embedder.model}'"
     )

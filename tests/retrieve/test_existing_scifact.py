@@ -84,7 +84,7 @@ def _independent_group_recall(path, qrels, queries, ks):
     vectorstore.close_clients()  # embedded Qdrant: one client per path
     client = QdrantClient(path=str(path))
     try:
-        vectors = embed.embed_texts([q.text for q in queries], EmbedderSettings())
+        vectors = embed.embed_queries(queries, EmbedderSettings())
         recall: dict[int, list[float]] = {k: [] for k in ks}
         for query, vec in zip(queries, vectors, strict=True):
             points = client.query_points(
