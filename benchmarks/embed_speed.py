@@ -3,7 +3,7 @@
 The default embedder (packaged all-MiniLM-L6-v2) embeds SciFact's documents as `rerankflow
 index` does (title + text, batch 64, length-sorted batches, max 256 tokens) with three engines:
 
-- `pytorch`: the project's `tasks.embed.embed_texts` (sentence-transformers on torch, CPU);
+- `pytorch`: the project's `embed_documents` / `embed_queries` (sentence-transformers on torch);
 - `onnx-fp32`: the same model exported once with `torch.onnx.export` (transformer, mean pooling
   and normalisation in one graph), run by ONNX Runtime's CPU provider;
 - `onnx-int8`: that graph with its MatMul weights quantized to int8, per channel
@@ -20,7 +20,7 @@ docs/s per chunk gives the ratio to PyTorch on the same documents. With the whol
 (the default), the test queries are embedded by each engine too and retrieval is scored by
 brute-force cosine with pytrec_eval: nDCG@10 and Recall@100, and the deltas to PyTorch.
 
-    .venv/bin/python benchmarks/embed_speed.py [--docs N] [--chunk 512] [--threads N]
+    .venv/bin/python benchmarks/embed_speed.py [--docs N] [--chunk 256] [--engines ...]
 
 Needs `onnxruntime` and `onnx` (torch.onnx.export's TorchScript exporter writes with it).
 """
@@ -150,7 +150,9 @@ def scores(doc_vecs, doc_ids, query_vecs, query_ids, qrels) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=0, help="first N documents (0 = all)")
-    parser.add_argument("--chunk", type=int, default=512, help="documents per timed chunk")
+    parser.add_argument(
+        "--chunk", type=int, default=256, help="documents per timed chunk (index embeds 256 a call)"
+    )
     parser.add_argument("--threads", type=int, default=0, help="0 = torch's default")
     parser.add_argument(
         "--engines", default=",".join(ENGINES), help="comma-separated, pytorch first"
@@ -167,13 +169,14 @@ def main() -> None:
 
     from config.settings import EmbedderSettings
     from tasks import embed
+    from tasks.embed import sentence_transformer
     from tasks.inputs.loaders import load_corpus, load_qrels, load_queries
 
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     settings = EmbedderSettings()
-    model = embed.load_embedder(settings.model, settings.device)
+    model = sentence_transformer.load_model(settings.model, settings.device)
     docs = load_corpus(SCIFACT / "corpus.jsonl")
     whole = not args.docs or args.docs >= len(docs)
     docs = docs if whole else docs[: args.docs]
@@ -186,7 +189,7 @@ def main() -> None:
     quantize_int8(tmp / "model.onnx", tmp / "model_int8.onnx")
     t2 = time.perf_counter()
     engines: dict[str, Callable] = {
-        "pytorch": lambda batch: embed.embed_texts(batch, settings),
+        "pytorch": lambda batch: embed.embed_documents(batch, settings),
         "onnx-fp32": onnx_encoder(tmp / "model.onnx", model, settings.batch_size, threads),
         "onnx-int8": onnx_encoder(tmp / "model_int8.onnx", model, settings.batch_size, threads),
     }
@@ -245,7 +248,11 @@ def main() -> None:
     print(f"\nretrieval on {len(queries)} test queries (brute-force cosine, pytrec_eval):")
     base = None
     for name in names:
-        qv = engines[name]([q.text for q in queries])
+        qv = (
+            embed.embed_queries(queries, settings)
+            if name == "pytorch"
+            else engines[name]([q.text for q in queries])
+        )
         got = scores(vectors[name], doc_ids, qv, query_ids, qrels)
         base = base or got
         deltas = {k: got[k] - base[k] for k in got}
