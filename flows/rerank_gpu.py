@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger
 from upath import UPath
 
 from config.settings import Settings
-from flows.shards import check_stage, run_shards
+from flows.shards import check_stage, run_shards, stage_parameters
 from tasks import prefect_tasks
 from tasks.calls.ratelimit import prefect_server_configured
 from tasks.report.progress import Progress
@@ -137,11 +137,7 @@ def rerank_stage(settings: Settings, run_dir: UPath, attempt: int) -> None:
         claims.clear_other_attempts(run_dir, attempt)
         failures = run_shards(
             target,
-            {
-                "run_dir": str(storage.absolute(run_dir)),
-                "attempt": attempt,
-                "storage_options": settings.run.storage_options,
-            },
+            stage_parameters(settings, run_dir, attempt),
             workers,
             stage="rerank",
             run_id=run_id,

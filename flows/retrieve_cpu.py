@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger
 from upath import UPath
 
 from config.settings import Settings
-from flows.shards import check_stage, run_shards
+from flows.shards import check_stage, run_shards, stage_parameters
 from tasks import prefect_tasks
 from tasks.calls.ratelimit import prefect_server_configured
 from tasks.report.progress import Progress
@@ -85,11 +85,7 @@ def retrieve_stage(
     n = len(batches)
     failures = run_shards(
         target,
-        {
-            "run_dir": str(storage.absolute(run_dir)),
-            "attempt": attempt,
-            "storage_options": settings.run.storage_options,
-        },
+        stage_parameters(settings, run_dir, attempt),
         workers,
         stage="retrieve",
         run_id=run_id,

@@ -13,13 +13,24 @@ from collections.abc import Callable
 from typing import Any
 
 from prefect import get_run_logger
+from upath import UPath
 
+from config.settings import Settings
 from tasks.errors import NotReadyError
-from tasks.runs import claims
+from tasks.runs import claims, storage
 
 # How often the calling flow looks at its shards, and logs the stage's progress.
 POLL_S = 2.0
 PROGRESS_EVERY_S = 30.0
+
+
+def stage_parameters(settings: Settings, run_dir: UPath, attempt: int) -> dict[str, Any]:
+    """What every shard of a run's stage is given: where the run lives, how to reach it."""
+    return {
+        "run_dir": str(storage.absolute(run_dir)),
+        "attempt": attempt,
+        "storage_options": settings.run.storage_options,
+    }
 
 
 def run_shards(
