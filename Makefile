@@ -31,7 +31,7 @@ browser:
 		|| echo "chromium could not be installed: the report rendering test will be skipped"
 
 test: lint browser
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra --durations=25
 
 bench: install
 	$(PY) benchmarks/pipeline_speed.py

@@ -15,7 +15,7 @@ model load), and the orchestration overhead per batch: a worker's time from its 
 its end less the seconds its batches spent scoring (the batch stats' `rerank`), per batch, i.e.
 claiming, reading the hits part, writing four parts, the Prefect task run and the flow's end.
 
-    .venv/bin/python benchmarks/rerank_scaling.py [--queries 3000] [--repeats 3]
+    .venv/bin/python benchmarks/rerank_scaling.py [--queries 6000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def run_stage(run_dir: Path, attempt: int, workers: int, api_url: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--queries", type=int, default=3000)
+    parser.add_argument("--queries", type=int, default=6000)
     parser.add_argument("--query-batch-size", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)

@@ -1,5 +1,6 @@
 """Shared fixtures: one Prefect test server per session, offline models, a tiny cross-encoder,
-an S3-compatible server. Everything else tests share is in `tests.helpers`."""
+the demo sample indexed once, an S3-compatible server. Everything else tests share is in
+`tests.helpers`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import S3_ENV, build_tiny_cross_encoder
+from tests.helpers import S3_ENV, build_tiny_cross_encoder, profile_overrides
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -27,6 +28,17 @@ def prefect_server():
 @pytest.fixture(scope="session")
 def tiny_cross_encoder(tmp_path_factory) -> Path:
     return build_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-cross-encoder"))
+
+
+@pytest.fixture(scope="session")
+def sample_index(prefect_server, tmp_path_factory) -> tuple[Path, dict]:
+    """The demo sample indexed once for the session (~20 s each time it is built): its folder
+    and the index report. Tests link it into their own folder (`tests.helpers.use_sample_index`)
+    and only read it; a test that changes an index builds its own."""
+    from flows.index_corpus import index_corpus
+
+    tmp = tmp_path_factory.mktemp("sample-index")
+    return tmp, index_corpus(profile="demo", overrides=profile_overrides(tmp))
 
 
 @pytest.fixture(scope="session")

@@ -8,18 +8,15 @@ from typer.testing import CliRunner
 
 from config.settings import load_settings
 from flows.cli import app
-from flows.index_corpus import index_corpus
 from tasks import doctor
-from tests.helpers import profile_overrides
+from tests.helpers import profile_overrides, use_sample_index
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def indexed(prefect_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("doctor")
-    index_corpus(profile="demo", overrides=profile_overrides(tmp))
-    return tmp
+def indexed(sample_index, tmp_path_factory):
+    return use_sample_index(sample_index[0], tmp_path_factory.mktemp("doctor"))
 
 
 def by_name(checks: list[doctor.Check]) -> dict[str, doctor.Check]:

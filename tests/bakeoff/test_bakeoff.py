@@ -18,7 +18,6 @@ from config.settings import load_settings
 from flows import preflight
 from flows.bakeoff import bakeoff
 from flows.cli import app
-from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks import bakeoff as bo
 from tasks import costs
@@ -27,7 +26,7 @@ from tasks.evaluate.compare import compare_runs
 from tasks.inputs.loaders import load_qrels, load_queries
 from tasks.retrieve import vectorstore
 from tasks.runs import layout, runstore
-from tests.helpers import REPO, SAMPLE, assert_metrics_close, profile_overrides
+from tests.helpers import REPO, SAMPLE, assert_metrics_close, profile_overrides, use_sample_index
 from tests.helpers.cohere_server import KEY, CohereTestServer
 
 N_QUERIES = len(load_queries(SAMPLE / "labels.jsonl"))
@@ -113,10 +112,8 @@ def test_hits_dir_follows_the_manifest(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def indexed(prefect_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("bakeoff")
-    index_corpus(profile="demo", overrides=profile_overrides(tmp))
-    return tmp
+def indexed(sample_index, tmp_path_factory):
+    return use_sample_index(sample_index[0], tmp_path_factory.mktemp("bakeoff"))
 
 
 def _overrides(indexed: Path, tmp: Path, server: CohereTestServer, limit: str) -> dict:

@@ -28,15 +28,20 @@ from tests.helpers.cohere_server import (
     max_in_window,
 )
 
+# Each test's request log lives under one folder removed at exit (the host-wide log would pace
+# tests with every other process on the machine that uses the test key).
+LIMITS = tempfile.TemporaryDirectory(prefix="rerankflow-limits-")
+
+
 # The light model's 384 values keep the answers small (embed-v4.0's 1536 cost JSON time).
 MODEL = "embed-english-light-v3.0"
 
 
 def settings(server: CohereTestServer, tmp: Path, **cohere) -> EmbedderSettings:
     # Tests not about the rate get a budget that does not slow them; a request log of their
-    # own (the host-wide one would pace them with every other process on the test key).
+    # own (see LIMITS).
     cohere.setdefault("requests_per_minute", 6000)
-    cohere.setdefault("limiter_dir", tempfile.mkdtemp(prefix="rerankflow-limits-"))
+    cohere.setdefault("limiter_dir", tempfile.mkdtemp(dir=LIMITS.name))
     conf = {"base_url": server.url, "global_limit": None, "cache_dir": str(tmp / "cache")}
     return EmbedderSettings(backend="cohere", model=MODEL, cohere={**conf, **cohere})
 

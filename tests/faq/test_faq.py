@@ -17,12 +17,11 @@ import pytest
 
 from config.settings import load_settings
 from flows.faq_precompute import faq_precompute
-from flows.index_corpus import index_corpus
 from tasks import faq
 from tasks.inputs.loaders import load_corpus, load_queries
 from tasks.runs.layout import RERANKED_SCHEMA
 from tasks.types import InputError, Query
-from tests.helpers import REPO, SAMPLE, profile_overrides
+from tests.helpers import REPO, SAMPLE, profile_overrides, use_sample_index
 
 # Eight FAQ questions from the sample, plus one phrased for the normalization check.
 UPLOAD_Q = ("faq-upload", "what is the max file upload size on plus")
@@ -152,10 +151,8 @@ def test_lookup_without_a_table(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def indexed(prefect_server, tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("faq-index")
-    index_corpus(profile="demo", overrides=profile_overrides(tmp))
-    return tmp
+def indexed(sample_index, tmp_path_factory) -> Path:
+    return use_sample_index(sample_index[0], tmp_path_factory.mktemp("faq-index"))
 
 
 def precompute(

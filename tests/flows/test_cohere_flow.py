@@ -17,13 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks.calls.cohere_client import CohereAuthError
 from tasks.errors import NotReadyError
 from tasks.inputs.loaders import load_queries
 from tasks.retrieve import vectorstore
-from tests.helpers import SAMPLE, profile_overrides
+from tests.helpers import SAMPLE, profile_overrides, use_sample_index
 from tests.helpers.cohere_server import BAD_ANSWERS, KEY, CohereTestServer, max_in_window
 
 pytestmark = pytest.mark.slow
@@ -32,10 +31,8 @@ N_QUERIES = len(load_queries(SAMPLE / "labels.jsonl"))
 
 
 @pytest.fixture(scope="module")
-def indexed(prefect_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cohere-flow")
-    index_corpus(profile="demo", overrides=profile_overrides(tmp))
-    return tmp
+def indexed(sample_index, tmp_path_factory):
+    return use_sample_index(sample_index[0], tmp_path_factory.mktemp("cohere-flow"))
 
 
 def cohere_overrides(tmp: Path, server: CohereTestServer, limit_name: str, **extra) -> dict:

@@ -9,22 +9,19 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.index_corpus import index_corpus
 from flows.nightly_regression import nightly_regression
 from tasks.evaluate import regression
 from tasks.inputs.loaders import load_qrels
 from tasks.runs import layout, storage
-from tests.helpers import SAMPLE, profile_overrides, read_artifact
+from tests.helpers import SAMPLE, profile_overrides, read_artifact, use_sample_index
 
 pytestmark = pytest.mark.slow
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def indexed(prefect_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("nightly")
-    index_corpus(profile="demo", overrides=profile_overrides(tmp))
-    return tmp
+def indexed(sample_index, tmp_path_factory):
+    return use_sample_index(sample_index[0], tmp_path_factory.mktemp("nightly"))
 
 
 def sets(overrides: dict) -> list[str]:

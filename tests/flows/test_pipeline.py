@@ -11,20 +11,24 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks.inputs.loaders import load_queries
 from tasks.runs.layout import CANDIDATES_SCHEMA, RERANKED_SCHEMA
-from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides, read_artifact
+from tests.helpers import (
+    SAMPLE,
+    assert_metrics_close,
+    profile_overrides,
+    read_artifact,
+    use_sample_index,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def indexed(prefect_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pipeline")
-    report = index_corpus(profile="demo", overrides=profile_overrides(tmp))
-    return tmp, report
+def indexed(sample_index, tmp_path_factory):
+    sample, report = sample_index
+    return use_sample_index(sample, tmp_path_factory.mktemp("pipeline")), report
 
 
 def _read(run_dir, name):

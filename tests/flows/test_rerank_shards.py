@@ -12,12 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from flows.retrieve_cpu import retrieve_cpu
 from tasks.retrieve import vectorstore
 from tasks.runs import claims, layout, runstore, storage
-from tests.helpers import REPO, profile_overrides
+from tests.helpers import REPO, profile_overrides, use_sample_index
 
 pytestmark = pytest.mark.slow
 
@@ -35,18 +34,17 @@ def _rows(run_dir, name: str) -> dict[tuple[str, str], dict]:
     return keyed
 
 
-def test_two_processes_rerank_each_batch_once(prefect_server, tmp_path, tiny_cross_encoder):
+def test_two_processes_rerank_each_batch_once(sample_index, tmp_path, tiny_cross_encoder):
     from prefect.settings import PREFECT_API_URL
 
     overrides = profile_overrides(
-        tmp_path,
+        use_sample_index(sample_index[0], tmp_path),
         **{
             "reranker.backend": "cross-encoder",
             "reranker.model": str(tiny_cross_encoder),
             "run.query_batch_size": 4,
         },
     )
-    index_corpus(profile="demo", overrides=overrides)
     one = rerank_batch(profile="demo", overrides=overrides)
     vectorstore.close_clients()
     run_dir = storage.location(one["run_dir"])

@@ -63,6 +63,14 @@ def profile_overrides(tmp: Path, **extra) -> dict:
     }
 
 
+def use_sample_index(sample: Path, tmp: Path) -> Path:
+    """`tmp` with the session's indexed sample (the `sample_index` fixture's folder) linked in:
+    `profile_overrides(tmp)` then searches it and keeps the runs in `tmp`."""
+    for name in ("qdrant", "index"):
+        (tmp / name).symlink_to(sample / name, target_is_directory=True)
+    return tmp
+
+
 def flatten(tree: dict, prefix: str = "") -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in tree.items():

@@ -21,6 +21,10 @@ from tasks.types import Hit
 from tests.helpers import REPO
 from tests.helpers.cohere_server import BAD_ANSWERS, KEY, CohereTestServer, max_in_window
 
+# Each test's request log lives under one folder removed at exit (the host-wide log would pace
+# tests with every other process on the machine that uses the test key).
+LIMITS = tempfile.TemporaryDirectory(prefix="rerankflow-limits-")
+
 
 def hits(n: int, words: str = "alpha beta gamma") -> list[Hit]:
     vocab = words.split()
@@ -34,9 +38,8 @@ def hits(n: int, words: str = "alpha beta gamma") -> list[Hit]:
 def reranker(server: CohereTestServer, tmp_path=None, **settings) -> CohereReranker:
     # Tests not about the rate get a budget that does not slow them (pacing would).
     settings.setdefault("requests_per_minute", 6000)
-    # A request log of its own: the host-wide one would pace this test with every other
-    # process on the machine that uses the test key.
-    settings.setdefault("limiter_dir", tempfile.mkdtemp(prefix="rerankflow-limits-"))
+    # A request log of its own (see LIMITS).
+    settings.setdefault("limiter_dir", tempfile.mkdtemp(dir=LIMITS.name))
     conf = CohereSettings(base_url=server.url, global_limit=None, **settings)
     cache = AnswerCache(tmp_path / "cache") if tmp_path is not None else None
     return CohereReranker("rerank-v3.5", conf, cache)

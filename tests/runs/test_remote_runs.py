@@ -10,23 +10,20 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.faq_precompute import faq_precompute
-from flows.index_corpus import index_corpus
 from flows.nightly_regression import nightly_regression
 from flows.rerank_batch import rerank_batch
 from tasks import faq
 from tasks.evaluate import regression
 from tasks.runs import layout, storage
-from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides
+from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides, use_sample_index
 
 pytestmark = pytest.mark.slow
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def indexed(prefect_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("remote")
-    index_corpus(profile="demo", overrides=profile_overrides(tmp))
-    return tmp
+def indexed(sample_index, tmp_path_factory):
+    return use_sample_index(sample_index[0], tmp_path_factory.mktemp("remote"))
 
 
 def _rows(run_dir, name: str, rank: str) -> list[dict]:

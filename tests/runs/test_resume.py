@@ -10,12 +10,11 @@ import time
 
 import pytest
 
-from flows.index_corpus import index_corpus
 from flows.rerank_batch import rerank_batch
 from tasks.errors import UserError
 from tasks.retrieve import vectorstore
 from tasks.runs import runstore, storage
-from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides
+from tests.helpers import SAMPLE, assert_metrics_close, profile_overrides, use_sample_index
 
 pytestmark = pytest.mark.slow
 
@@ -26,9 +25,10 @@ def _sorted_rows(run_dir, name: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("where", ["disk", "s3"])
-def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path, s3_runs, where):
+def test_killed_run_resumes_without_duplicates_or_gaps(sample_index, tmp_path, s3_runs, where):
     from prefect.settings import PREFECT_API_URL
 
+    use_sample_index(sample_index[0], tmp_path)
     overrides = profile_overrides(tmp_path, **{"run.query_batch_size": 1})
     runs_root = storage.location(tmp_path / "runs")
     if where == "s3":  # the runs root in a bucket; the child gets the endpoint from the options
@@ -37,7 +37,6 @@ def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path,
             {"run.runs_root": url, "run.storage_options.endpoint_url": options["endpoint_url"]}
         )
         runs_root = storage.location(url, options)
-    index_corpus(profile="demo", overrides=overrides)
     vectorstore.close_clients()  # the child process needs the embedded store's lock
 
     sets = [arg for k, v in overrides.items() for arg in ("--set", f"{k}={v}")]
@@ -82,14 +81,14 @@ def test_killed_run_resumes_without_duplicates_or_gaps(prefect_server, tmp_path,
     assert_metrics_close(resumed["metrics"], fresh["metrics"])
 
 
-def test_resume_refuses_a_changed_query_set(prefect_server, tmp_path):
+def test_resume_refuses_a_changed_query_set(sample_index, tmp_path):
+    use_sample_index(sample_index[0], tmp_path)
     labels = tmp_path / "labels.jsonl"
     lines = (SAMPLE / "labels.jsonl").read_text().splitlines(keepends=True)
     labels.write_text("".join(lines[:5]))
     overrides = profile_overrides(
         tmp_path, **{"dataset.queries": str(labels), "dataset.labels": str(labels)}
     )
-    index_corpus(profile="demo", overrides=overrides)
     first = rerank_batch(profile="demo", overrides=overrides)
     labels.write_text("".join(lines[:5]).replace("pdf", "PDF file"))
     with pytest.raises(UserError, match="query_set changed"):
