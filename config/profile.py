@@ -6,6 +6,7 @@ Errors say where the bad value came from (`profile.yaml:12: field 'run.top_k': .
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -136,13 +137,26 @@ def load_settings(profile: str | Path, overrides: dict[str, Any] | None = None) 
         field = ".".join(str(p) for p in first["loc"])
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         message = _error_message(first) + more
+        # A whole section's check (run.top_k vs run.fetch_k) blames the settings its message
+        # names, not whatever else was overridden in that section.
+        section = bool(field) and bool(_known_keys(loc))
+        named = [k for k in overrides if k.startswith(field + ".") and k in message]
         by_override = [
             k
             for k in overrides
-            if field and (field == k or field.startswith(k + ".") or k.startswith(field + "."))
+            if field
+            and (
+                field == k
+                or field.startswith(k + ".")
+                or (k.startswith(field + ".") and (k in named or not section))
+            )
         ]
         if by_override:
             raise SettingsError(f"--set {max(by_override, key=len)}: {message}") from None
+        if section:
+            key = re.search(rf"\b{re.escape(field)}\.(\w+)", message)
+            if key and _yaml_line(text, [*loc, key.group(1)]):
+                loc, field = [*loc, key.group(1)], f"{field}.{key.group(1)}"
         line = _yaml_line(text, loc)
         where = f"{path}:{line}" if line else str(path)
         if not field:
