@@ -80,6 +80,16 @@ def require_collection(settings: QdrantSettings) -> None:
         )
 
 
+def _searched_vectors(point: models.Record, names: list[str]) -> list[Any]:
+    """The point's vectors a run searches, in `names` order ('' is the unnamed one)."""
+    if not isinstance(point.vector, dict):
+        return [point.vector]
+    return [
+        v.model_dump() if isinstance(v := point.vector.get(name), models.SparseVector) else v
+        for name in names
+    ]
+
+
 def collection_state(client: QdrantClient, q: QdrantSettings) -> dict[str, Any]:
     """What a run records about the collection it searched: size, vectors, a fingerprint.
 
@@ -93,21 +103,26 @@ def collection_state(client: QdrantClient, q: QdrantSettings) -> dict[str, Any]:
     count = client.count(q.collection, exact=True).count
     layout = Layout.of(q)
     using = layout.vector or ""
+    # A hybrid run also searches the sparse vector: recomputing it (new BM25 statistics, another
+    # model) is a different collection to compare against.
+    searched = [using] + ([q.sparse_vector] if q.sparse_vector else [])
     points, _ = client.scroll(
         q.collection,
         limit=FINGERPRINT_SAMPLE,
         with_payload=True,
-        with_vectors=[using] if using else True,
+        with_vectors=searched if using else True,
     )
-    sample = [
-        [str(p.id), p.payload, p.vector.get(using) if isinstance(p.vector, dict) else p.vector]
-        for p in points
-    ]
+    sample = [[str(p.id), p.payload, *_searched_vectors(p, searched)] for p in points]
     vectors = {name: {"size": v.size, "distance": v.distance.value} for name, v in configs.items()}
+    hashed: dict[str, Any] = {"points": count, "vectors": vectors, "sample": sample}
+    sparse = {
+        name: (v.modifier.value if v.modifier else None)
+        for name, v in (info.config.params.sparse_vectors or {}).items()
+    }
+    if sparse:  # absent from collections without sparse vectors: their fingerprints stay as were
+        hashed["sparse_vectors"] = sparse
     digest = hashlib.sha256(
-        json.dumps(
-            {"points": count, "vectors": vectors, "sample": sample}, sort_keys=True, default=str
-        ).encode("utf-8")
+        json.dumps(hashed, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()
     return {
         "name": q.collection,

@@ -354,6 +354,44 @@ def test_collection_fingerprint_changes_with_the_data(tmp_path):
     vectorstore.close_clients()
 
 
+def test_a_hybrid_collection_fingerprint_covers_its_sparse_vectors(tmp_path):
+    """Recomputed sparse vectors (new BM25 statistics) are another collection for a hybrid run."""
+    store = tmp_path / "q"
+    client = QdrantClient(path=str(store))
+    client.create_collection(
+        "c",
+        vectors_config={"dense": models.VectorParams(size=4, distance=models.Distance.COSINE)},
+        sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)},
+    )
+    sparse = models.SparseVector(indices=[3, 7], values=[1.0, 2.0])
+    point = models.PointStruct(
+        id=1, vector={"dense": [1, 0, 0, 0], "sparse": sparse}, payload={"text": "a"}
+    )
+    client.upsert("c", points=[point])
+    client.close()
+    hybrid = load_settings(
+        "existing",
+        existing_overrides(
+            store,
+            tmp_path,
+            **{
+                "qdrant.collection": "c",
+                "qdrant.sparse_vector": "sparse",
+                "qdrant.sparse_query": "bm25",
+            },
+        ),
+    )
+    first = collection_state(vectorstore.open_client(hybrid.qdrant), hybrid.qdrant)
+    assert collection_state(vectorstore.open_client(hybrid.qdrant), hybrid.qdrant) == first
+    client = vectorstore.open_client(hybrid.qdrant)
+    recomputed = models.SparseVector(indices=[3, 7], values=[1.0, 2.5])
+    client.update_vectors("c", points=[models.PointVectors(id=1, vector={"sparse": recomputed})])
+    second = collection_state(client, hybrid.qdrant)
+    assert second["fingerprint"] != first["fingerprint"]
+    assert second["points"] == first["points"] == 1
+    vectorstore.close_clients()
+
+
 # --------------------------------------------------------------------------- flows
 
 
