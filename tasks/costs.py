@@ -4,7 +4,8 @@ before a run.
 Cohere bills rerank in search units: one unit is one query with up to 100 documents, so a
 request with n documents bills ceil(n / 100) units (see the README for the source). Cohere
 Embed bills input tokens (meta.billed_units.input_tokens): a run that embeds its queries with
-it gets an `embed` line beside its `rerank` line, and a `total` line.
+it gets an `embed` line beside its `rerank` line, and a `total` line; an `index` that embedded
+the corpus with it gets an `embed` line of its own (run `index-<time>`, no queries).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from upath import UPath
 
 from config.settings import CostSettings, Settings
-from tasks.calls.calllog import as_calls
+from tasks.calls.calllog import CALLS_SCHEMA, as_calls
+from tasks.calls.journal import journal_calls
 from tasks.errors import SettingsError
 from tasks.evaluate.sql import render_sql
+from tasks.index.side_index import CALLS_DIR, INDEX_ID_PREFIX, side_index_dir
 from tasks.report.tables import fmt_amount, text_table
 from tasks.rerank.registry import FREE_BACKENDS, MODEL_BACKENDS
 from tasks.runs import storage
@@ -51,20 +55,47 @@ COLUMNS = (
 
 
 def call_log_paths(runs_root: PathLike, run_ids: Sequence[str] = ()) -> list[UPath]:
-    """The calls.parquet of the given runs, or of every run under runs_root."""
+    """The calls.parquet of the given runs, or of every run under runs_root (maybe none)."""
     runs_root = storage.location(runs_root)
-    if run_ids:
-        paths = []
-        for run_id in run_ids:
-            matches = run_files(runs_root, CALLS_FILE, run_id)
-            if not matches:
-                raise InputError(f"{runs_root}: no call log for run '{run_id}' ({CALLS_FILE})")
-            paths.extend(matches)
-        return paths
-    paths = run_files(runs_root, CALLS_FILE)
-    if not paths:
-        raise InputError(f"{runs_root}: no runs with a call log ({CALLS_FILE}) found")
+    if not run_ids:
+        return run_files(runs_root, CALLS_FILE)
+    paths = []
+    for run_id in run_ids:
+        matches = run_files(runs_root, CALLS_FILE, run_id)
+        if not matches:
+            raise InputError(f"{runs_root}: no call log for run '{run_id}' ({CALLS_FILE})")
+        paths.extend(matches)
     return paths
+
+
+def index_calls(settings: Settings) -> pa.Table:
+    """Every `index`'s paid embed calls (run_id index-<time>), from the side index's journal;
+    none for an existing collection (no index step)."""
+    side = side_index_dir(settings)
+    if side is None or not (side / CALLS_DIR).is_dir():
+        return CALLS_SCHEMA.empty_table()
+    return journal_calls(sorted(storage.location(side / CALLS_DIR).glob("*.parquet"), key=str))
+
+
+def select_calls(settings: Settings, run_ids: Sequence[str] = ()) -> pa.Table:
+    """What `costs` prices: the call logs of the given runs and indexes (`index-<time>`), or of
+    every run under the runs root and every index of the profile's collection."""
+    indexes = index_calls(settings)
+    wanted = [r for r in run_ids if r.startswith(INDEX_ID_PREFIX)]
+    if run_ids:
+        missing = sorted(set(wanted) - set(indexes.column("run_id").to_pylist()))
+        if missing:
+            where = side_index_dir(settings)
+            raise InputError(f"{where}: no embed calls for index '{missing[0]}' ({CALLS_DIR}/)")
+        indexes = indexes.filter(pc.is_in(indexes.column("run_id"), pa.array(wanted, pa.string())))
+    runs = [r for r in run_ids if not r.startswith(INDEX_ID_PREFIX)]
+    paths = call_log_paths(settings.run.runs_root, runs) if runs or not run_ids else []
+    if not paths and not indexes.num_rows:
+        raise InputError(
+            f"{settings.run.runs_root}: no runs with a call log ({CALLS_FILE}) found, "
+            "and no index embed calls"
+        )
+    return pa.concat_tables([read_calls(paths), indexes]) if paths else indexes
 
 
 # What a run's total line adds up from its rerank and embed lines.
@@ -80,13 +111,15 @@ _SUMMED = (
 def read_calls(paths: Sequence[PathLike]) -> pa.Table:
     """The call logs in one table of the current schema: a log from before a column existed
     reads it as null (endpoint: rerank), so DuckDB sees every column whatever the run's age."""
-    return pa.concat_tables([as_calls(storage.read_parquet(p)) for p in paths])
+    return pa.concat_tables(
+        [CALLS_SCHEMA.empty_table(), *(as_calls(storage.read_parquet(p)) for p in paths)]
+    )
 
 
-def run_costs(paths: Sequence[PathLike], prices: CostSettings, queries_per_day: int) -> list[dict]:
-    """One row per (run, endpoint, backend, model): cost, per 1,000 queries, percentiles,
-    projection; a run with embed calls also gets a `total` row after its two."""
-    calls = read_calls(paths)
+def run_costs(calls: pa.Table, prices: CostSettings, queries_per_day: int) -> list[dict]:
+    """One row per (run, endpoint, backend, model) of `calls` (`read_calls`, `select_calls`):
+    cost, per 1,000 queries, percentiles, projection; a run with embed calls also gets a
+    `total` row after its two."""
     con = storage.connect_duckdb()
     try:
         con.register("calls_log", calls)
@@ -219,7 +252,7 @@ def run_cost_summary(run_dir: PathLike, prices: CostSettings) -> dict[str, Any] 
     path = storage.location(run_dir) / CALLS_FILE
     if not path.exists():
         return None
-    rows = run_costs([path], prices, queries_per_day=1)
+    rows = run_costs(read_calls([path]), prices, queries_per_day=1)
     if not rows:
         return None
     total = run_total(rows)

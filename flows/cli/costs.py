@@ -17,7 +17,8 @@ def costs(
         list[str] | None,
         typer.Option(
             "--run",
-            help="Run id under the profile's runs root (repeatable; default: every run there).",
+            help="Run id under the profile's runs root, or an index's (index-<time>) "
+            "(repeatable; default: every run there and every index's embed calls).",
         ),
     ] = None,
     estimate: Annotated[
@@ -65,8 +66,8 @@ def costs(
                 cost_model.estimate(settings, queries, documents or settings.run.fetch_k, per_day)
             ]
         else:
-            paths = cost_model.call_log_paths(settings.run.runs_root, run_ids or ())
-            rows = cost_model.run_costs(paths, settings.costs, per_day)
+            calls = cost_model.select_calls(settings, run_ids or ())
+            rows = cost_model.run_costs(calls, settings.costs, per_day)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
     else:

@@ -62,7 +62,9 @@ def column_metrics(run_dir: UPath, qrels: Qrels, labels_name: str | None) -> dic
 
 def column_cost(run_dir: UPath, settings: Settings) -> dict[str, Any]:
     """The column's `rerankflow costs` row (per 1,000 new queries, projection per 30 days)."""
-    rows = costs.run_costs([run_dir / CALLS_FILE], settings.costs, settings.costs.queries_per_day)
+    rows = costs.run_costs(
+        costs.read_calls([run_dir / CALLS_FILE]), settings.costs, settings.costs.queries_per_day
+    )
     row = costs.run_total(rows) if rows else {}
     return {
         "cost_per_1k_queries": row.get("cost_per_1k_new_queries"),

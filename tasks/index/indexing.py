@@ -15,7 +15,7 @@ from tasks import embed
 from tasks.calls.journal import CallJournal, journal_calls
 from tasks.errors import NotReadyError, SettingsError
 from tasks.index import lexical, store
-from tasks.index.side_index import BM25_DIR, CALLS_DIR, MARKER, side_index_dir
+from tasks.index.side_index import BM25_DIR, CALLS_DIR, INDEX_ID_PREFIX, MARKER, side_index_dir
 from tasks.inputs.loaders import dataset_hash, load_corpus
 from tasks.report.progress import Progress
 from tasks.retrieve.collection import require_collection
@@ -137,7 +137,7 @@ def index_corpus(settings: Settings) -> dict[str, Any]:
     side = side_index_dir(settings)
     assert side is not None
     # A paid embedder's calls, one journal batch per chunk, under the index record.
-    index_id = f"index-{new_run_id()}"
+    index_id = f"{INDEX_ID_PREFIX}{new_run_id()}"
     progress = Progress("indexing", len(changed), "documents")
     for start in range(0, len(changed), batch):
         chunk = changed[start : start + batch]

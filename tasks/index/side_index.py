@@ -13,6 +13,8 @@ MARKER = "index.json"
 BM25_DIR = "bm25"
 # The paid embedder's calls of every `index` (tasks.calls.journal parts; run_id index-<time>).
 CALLS_DIR = "calls"
+# An index's id in its calls (`rerankflow costs --run index-...` prices one).
+INDEX_ID_PREFIX = "index-"
 
 
 def side_index_dir(settings: Settings) -> Path | None:

@@ -222,9 +222,8 @@ def test_bakeoff_equals_separate_runs_and_resumes_a_failed_column(
             assert got[key] == want[key], (name, key)
         assert got["delta"] == pytest.approx(want["delta"], abs=1e-12)
         assert got["p_value"] == pytest.approx(want["p_value"])
-    [row] = costs.run_costs(
-        [separate["cohere"] / "calls.parquet"], load_settings("demo").costs, 10_000
-    )
+    calls = costs.read_calls([separate["cohere"] / "calls.parquet"])
+    [row] = costs.run_costs(calls, load_settings("demo").costs, 10_000)
     cohere = _column(table, "cohere")
     assert cohere["cost_per_1k_queries"] == pytest.approx(row["cost_per_1k_new_queries"])
     assert cohere["cost_per_30_days"] == pytest.approx(row["projected_per_30_days"])

@@ -11,13 +11,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from config.settings import CostSettings, EmbedderSettings
+from config.settings import CostSettings, EmbedderSettings, load_settings
 from tasks import costs
 from tasks.calls.calllog import CALLS_SCHEMA, calls_table
 from tasks.calls.cohere_client import CohereAuthError
 from tasks.calls.journal import CallJournal
 from tasks.embed.cohere import CohereEmbedder, EmbedFailed, cohere_dimension, embed_cohere
-from tasks.errors import NotReadyError, SettingsError
+from tasks.errors import InputError, NotReadyError, SettingsError
 from tests.helpers import assert_metrics_close
 from tests.helpers.cohere_server import (
     EMBED_BAD_ANSWERS,
@@ -223,7 +223,7 @@ def test_costs_price_embed_by_tokens_apart_from_rerank(tmp_path):
     run_dir.mkdir()
     pq.write_table(calls_table(rerank + embed, "run-1", 0), run_dir / "calls.parquet")
     prices = CostSettings()
-    rows = costs.run_costs([run_dir / "calls.parquet"], prices, queries_per_day=1000)
+    rows = costs.run_costs(costs.read_calls([run_dir / "calls.parquet"]), prices, 1000)
     by = {r["endpoint"]: r for r in rows}
     assert [r["endpoint"] for r in rows] == ["rerank", "embed", "total"]
     assert by["rerank"]["cost"] == pytest.approx(4 / 1000 * 2.0)
@@ -243,7 +243,7 @@ def test_costs_price_embed_by_tokens_apart_from_rerank(tmp_path):
     old = calls_table(rerank, "run-0", 0).drop_columns(["endpoint", "billed_tokens"])
     assert "endpoint" not in old.column_names and CALLS_SCHEMA.field("endpoint")
     pq.write_table(old, run_dir / "old.parquet")
-    [row] = costs.run_costs([run_dir / "old.parquet"], prices, queries_per_day=1000)
+    [row] = costs.run_costs(costs.read_calls([run_dir / "old.parquet"]), prices, 1000)
     assert row["endpoint"] == "rerank" and row["queries"] == 4
 
 
@@ -289,12 +289,26 @@ def test_index_and_run_embed_through_cohere_on_the_call_log(prefect_server, tmp_
         assert sum(c["documents"] for c in embeds) == n_queries
         assert sum(c["billed_tokens"] for c in embeds) == sum(c.billed_tokens for c in sent)
         assert {c["endpoint"] for c in calls} == {"embed", "rerank"}
-        rows = costs.run_costs([run_dir / "calls.parquet"], CostSettings(), 1000)
+        rows = costs.run_costs(costs.read_calls([run_dir / "calls.parquet"]), CostSettings(), 1000)
         assert [r["endpoint"] for r in rows] == ["rerank", "embed", "total"]
         assert rows[1]["cost"] == pytest.approx(
             sum(c.billed_tokens for c in sent) / 1e6 * CostSettings().cohere_embed_per_1m_tokens
         )
         assert first["manifest"]["cost"]["embed_billed_tokens"] == rows[1]["billed_tokens"]
+        # `costs` also prices what the index bought: its own embed line, no queries.
+        settings = load_settings("demo", overrides)
+        index_id = report["embed_calls"]["id"]
+        everything = costs.run_costs(costs.select_calls(settings), CostSettings(), 1000)
+        assert [r["run_id"] for r in everything].count(index_id) == 1
+        [line] = costs.run_costs(costs.select_calls(settings, [index_id]), CostSettings(), 1000)
+        assert line["run_id"] == index_id and line["endpoint"] == "embed"
+        assert line["billed_tokens"] == report["embed_calls"]["billed_tokens"]
+        assert line["cost"] == pytest.approx(
+            line["billed_tokens"] / 1e6 * CostSettings().cohere_embed_per_1m_tokens
+        )
+        assert line["queries"] is None and line["cost_per_1k_queries"] is None
+        with pytest.raises(InputError, match="no embed calls for index 'index-nope'"):
+            costs.select_calls(settings, ["index-nope"])
 
         # The same queries again: every vector from the cache, nothing bought.
         server.reset_calls()
