@@ -79,6 +79,16 @@ def _yaml_line(text: str, loc: Sequence[str | int]) -> int | None:
     return line
 
 
+def _profile_sets(text: str, loc: Sequence[str | int]) -> bool:
+    """Whether the profile itself sets the setting at `loc`."""
+    node: Any = yaml.safe_load(text)
+    for part in loc:
+        if not isinstance(node, dict) or str(part) not in node:
+            return False
+        node = node[str(part)]
+    return True
+
+
 def _known_keys(loc: Sequence[str | int]) -> list[str]:
     """The settings a section accepts (for 'unknown setting' errors)."""
     model: Any = Settings
@@ -137,10 +147,11 @@ def load_settings(profile: str | Path, overrides: dict[str, Any] | None = None) 
         field = ".".join(str(p) for p in first["loc"])
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         message = _error_message(first) + more
-        # A whole section's check (run.top_k vs run.fetch_k) blames the settings its message
-        # names, not whatever else was overridden in that section.
+        # A whole section's check (run.top_k vs run.fetch_k) blames a setting its message
+        # names: a --set key, else that key's profile line, else whatever was set in the section.
         section = bool(field) and bool(_known_keys(loc))
-        named = [k for k in overrides if k.startswith(field + ".") and k in message]
+        named = re.search(rf"\b{re.escape(field)}\.(\w+)", message) if section else None
+        in_profile = named and _profile_sets(text, [*loc, named.group(1)])
         by_override = [
             k
             for k in overrides
@@ -148,15 +159,15 @@ def load_settings(profile: str | Path, overrides: dict[str, Any] | None = None) 
             and (
                 field == k
                 or field.startswith(k + ".")
-                or (k.startswith(field + ".") and (k in named or not section))
+                or (k.startswith(field + ".") and (k in message or not section))
             )
         ]
+        if section and not by_override and not in_profile:
+            by_override = [k for k in overrides if k.startswith(field + ".")]
         if by_override:
             raise SettingsError(f"--set {max(by_override, key=len)}: {message}") from None
-        if section:
-            key = re.search(rf"\b{re.escape(field)}\.(\w+)", message)
-            if key and _yaml_line(text, [*loc, key.group(1)]):
-                loc, field = [*loc, key.group(1)], f"{field}.{key.group(1)}"
+        if named and in_profile:
+            loc, field = [*loc, named.group(1)], f"{field}.{named.group(1)}"
         line = _yaml_line(text, loc)
         where = f"{path}:{line}" if line else str(path)
         if not field:

@@ -28,3 +28,10 @@ def test_an_override_inside_a_field_is_still_blamed(tmp_path):
     with pytest.raises(SettingsError) as err:
         load_settings("demo", {"run.storage_options.secret": "x"})
     assert str(err.value).startswith("--set run.storage_options.secret: ")
+
+
+def test_a_section_check_naming_no_given_setting_blames_what_was_set_there():
+    # The demo profile sets no reranker.model: the backend just chosen is what needs one.
+    with pytest.raises(SettingsError) as err:
+        load_settings("demo", {"reranker.backend": "flag"})
+    assert str(err.value) == "--set reranker.backend: reranker.model is required for backend 'flag'"
