@@ -25,12 +25,14 @@ def precompute(
     set_: SetOpt = None,
 ) -> None:
     """Rerank new or changed FAQ questions and swap the serving table in atomically."""
-    from flows import preflight
-    from flows.faq_precompute import faq_precompute
-
     with reported():
         overrides = collect_overrides(set_, **{"dataset.queries": queries and str(queries)})
-        preflight.check_faq(resolve_settings(profile, overrides), faq_dir and str(faq_dir))
+        settings = resolve_settings(profile, overrides)
+        from flows import preflight  # after the settings, as in flows.cli.running
+
+        preflight.check_faq(settings, faq_dir and str(faq_dir))
+        from flows.faq_precompute import faq_precompute
+
         result = faq_precompute(
             profile=profile, overrides=overrides, faq_dir=faq_dir and str(faq_dir)
         )

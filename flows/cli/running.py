@@ -1,6 +1,8 @@
 """Commands that start a flow: `index`, `run`, `bakeoff`, `nightly`. Each checks its input first
 (flows.preflight: a mistake is one line before any Prefect server starts), then runs the flow a
-deployment runs, then prints what the user needs next."""
+deployment runs, then prints what the user needs next. Each imports in that order too: a
+mistake in the settings is reported before the checks' modules (Qdrant's client...) load, and
+one in the inputs before the flow's (Prefect, the models)."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from flows.cli.options import ProfileOpt, SetOpt, collect_overrides, resolve_set
 
 def index(profile: ProfileOpt = "demo", set_: SetOpt = None) -> None:
     """Embed the corpus into Qdrant (new or changed documents only); build BM25 stats."""
-    from flows import preflight
-    from flows.index_corpus import index_corpus
-
     with reported():
         overrides = collect_overrides(set_)
-        preflight.check_index(resolve_settings(profile, overrides))
+        settings = resolve_settings(profile, overrides)
+        from flows import preflight
+
+        preflight.check_index(settings)
+        from flows.index_corpus import index_corpus
+
         index_corpus(profile=profile, overrides=overrides)
 
 
@@ -56,9 +60,6 @@ def run(
 
     Exits 3 when some queries failed to rerank (the rest are written); --resume retries them.
     """
-    from flows import preflight
-    from flows.rerank_batch import rerank_batch
-
     with reported():
         overrides = collect_overrides(
             set_,
@@ -72,10 +73,14 @@ def run(
             },
         )
         settings = resolve_settings(profile, overrides)
+        from flows import preflight
+
         if resume:
             preflight.check_resume(settings, overrides, resume)
         else:
             preflight.check_run(settings)
+        from flows.rerank_batch import rerank_batch
+
         result = rerank_batch(profile=profile, overrides=overrides, resume_run_id=resume)
     typer.echo(f"run {result['run_id']} written to {result['run_dir']}")
     failed = result["manifest"]["counts"].get("failed_queries", 0)
@@ -114,17 +119,17 @@ def bakeoff(
     Writes each column as a run and the bake-off (table.json, report.html, quality_vs_cost.png)
     under <runs_root>/bakeoffs/<id>. Exits 3 when any column failed; --resume finishes it.
     """
-    from flows import preflight
-    from flows.bakeoff import bakeoff as bakeoff_flow
-    from tasks.bakeoff import format_table
-
     with reported():
         overrides = collect_overrides(set_)
         settings = resolve_settings(profile, overrides)
+        from flows import preflight
+
         if resume:
             preflight.check_bakeoff_resume(settings, resume)
         else:
             preflight.check_bakeoff(settings, reranker or [], metric, alpha)
+        from flows.bakeoff import bakeoff as bakeoff_flow
+
         result = bakeoff_flow(
             profile=profile,
             overrides=overrides,
@@ -133,6 +138,8 @@ def bakeoff(
             alpha=alpha,
             resume_bakeoff_id=resume,
         )
+    from tasks.bakeoff import format_table
+
     table = result["table"]
     if as_json:
         typer.echo(json.dumps(table, indent=2, default=str))
@@ -157,13 +164,15 @@ def nightly(
     set_: SetOpt = None,
 ) -> None:
     """Run the regression set and gate it against the baseline; exits 4 when the gate trips."""
-    from flows import preflight
-    from flows.nightly_regression import nightly_regression
-    from tasks.evaluate.regression import RegressionDetected
-
     with reported():
         overrides = collect_overrides(set_)
-        preflight.check_nightly(resolve_settings(profile, overrides), baseline)
+        settings = resolve_settings(profile, overrides)
+        from flows import preflight
+
+        preflight.check_nightly(settings, baseline)
+        from flows.nightly_regression import nightly_regression
+        from tasks.evaluate.regression import RegressionDetected
+
         try:
             result = nightly_regression(
                 profile=profile, overrides=overrides, baseline_run_id=baseline
