@@ -29,7 +29,7 @@ def test_killed_run_resumes_without_duplicates_or_gaps(sample_index, tmp_path, s
     from prefect.settings import PREFECT_API_URL
 
     use_sample_index(sample_index[0], tmp_path)
-    overrides = profile_overrides(tmp_path, **{"run.query_batch_size": 1})
+    overrides = profile_overrides(tmp_path, **{"run.query_batch_size": 4})
     runs_root = storage.location(tmp_path / "runs")
     if where == "s3":  # the runs root in a bucket; the child gets the endpoint from the options
         url, options = s3_runs
