@@ -75,6 +75,20 @@ def snapshot(store: Path, name: str) -> tuple[list, dict]:
 # --------------------------------------------------------------------------- settings
 
 
+def team_collection(
+    store: Path, size: int, sparse: models.SparseVectorParams | None = None
+) -> QdrantClient:
+    """A client on a new store holding collection "c" as a team would make it: a named dense
+    vector ("dense"), optionally a named sparse one ("sparse")."""
+    client = QdrantClient(path=str(store))
+    client.create_collection(
+        "c",
+        vectors_config={"dense": models.VectorParams(size=size, distance=models.Distance.COSINE)},
+        sparse_vectors_config={"sparse": sparse} if sparse else None,
+    )
+    return client
+
+
 def test_settings_for_an_existing_collection(tmp_path):
     s = load_settings("existing", {"qdrant.search_params": {"hnsw_ef": 128, "exact": False}})
     assert s.dataset.corpus is None and s.qdrant.existing and s.qdrant.vector == "dense"
@@ -135,11 +149,7 @@ def test_retrieval_reads_the_collection_layout(chunk_store, tmp_path):
 
 def test_a_point_missing_a_key_is_named(tmp_path):
     store = tmp_path / "q"
-    client = QdrantClient(path=str(store))
-    client.create_collection(
-        "c",
-        vectors_config={"dense": models.VectorParams(size=384, distance=models.Distance.COSINE)},
-    )
+    client = team_collection(store, 384)
     rng = np.random.default_rng(0)
     client.upsert(
         "c",
@@ -324,10 +334,7 @@ def test_doctor_lines_for_an_existing_collection(chunk_store, tmp_path):
 
 def test_collection_fingerprint_changes_with_the_data(tmp_path):
     store = tmp_path / "q"
-    client = QdrantClient(path=str(store))
-    client.create_collection(
-        "c", vectors_config={"dense": models.VectorParams(size=4, distance=models.Distance.COSINE)}
-    )
+    client = team_collection(store, 4)
     point = models.PointStruct(
         id=1, vector={"dense": [1, 0, 0, 0]}, payload={"text": "a", "source": "s"}
     )
@@ -357,12 +364,7 @@ def test_collection_fingerprint_changes_with_the_data(tmp_path):
 def test_a_hybrid_collection_fingerprint_covers_its_sparse_vectors(tmp_path):
     """Recomputed sparse vectors (new BM25 statistics) are another collection for a hybrid run."""
     store = tmp_path / "q"
-    client = QdrantClient(path=str(store))
-    client.create_collection(
-        "c",
-        vectors_config={"dense": models.VectorParams(size=4, distance=models.Distance.COSINE)},
-        sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)},
-    )
+    client = team_collection(store, 4, models.SparseVectorParams(modifier=models.Modifier.IDF))
     sparse = models.SparseVector(indices=[3, 7], values=[1.0, 2.0])
     point = models.PointStruct(
         id=1, vector={"dense": [1, 0, 0, 0], "sparse": sparse}, payload={"text": "a"}
