@@ -284,4 +284,9 @@ def connect_duckdb(*paths: UPath) -> duckdb.DuckDBPyConnection:
             continue
         seen[path.protocol] = path.fs
         con.register_filesystem(path.fs)
+    if seen:
+        # One thread: with more, a worker thread closing a Python (fsspec) file handle waits for
+        # the GIL while a GIL-holding call on this thread (`register` cleaning up the previous
+        # query) waits for that worker: a deadlock, seen under Prefect's busy threads.
+        con.execute("SET threads = 1")
     return con

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 
+import duckdb
 import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
@@ -69,6 +70,23 @@ def test_duckdb_refuses_two_option_sets_for_one_scheme(s3_runs):
     with pytest.raises(ValueError, match="other storage options"):
         storage.connect_duckdb(a, b)
     storage.connect_duckdb(a, a / "x").close()
+
+
+def test_duckdb_reads_object_stores_on_one_thread(s3_runs, tmp_path):
+    """DuckDB deadlocked on S3 runs (metrics.evaluate_run looped under busy Python threads hung
+    about one run in three, py-spy: `register` holding the GIL while cancelling a scan whose
+    worker thread waited for the GIL to close its fsspec file). One thread rules it out; local
+    files, read by DuckDB itself, keep every core."""
+    url, options = s3_runs
+    threads = "SELECT current_setting('threads')"
+    remote = storage.connect_duckdb(storage.location(url, options))
+    local = storage.connect_duckdb(storage.location(tmp_path))
+    try:
+        assert remote.execute(threads).fetchone() == (1,)
+        assert local.execute(threads).fetchone() == (duckdb.connect().execute(threads).fetchone())
+    finally:
+        remote.close()
+        local.close()
 
 
 def test_s3_round_trip_and_run_layout(s3_runs):
