@@ -73,10 +73,10 @@ def test_duckdb_refuses_two_option_sets_for_one_scheme(s3_runs):
 
 
 def test_duckdb_reads_object_stores_on_one_thread(s3_runs, tmp_path):
-    """DuckDB deadlocked on S3 runs (metrics.evaluate_run looped under busy Python threads hung
-    about one run in three, py-spy: `register` holding the GIL while cancelling a scan whose
-    worker thread waited for the GIL to close its fsspec file). One thread rules it out; local
-    files, read by DuckDB itself, keep every core."""
+    """DuckDB deadlocked on S3 runs (a 45-s loop of metrics.evaluate_run under busy Python
+    threads hung in one run of three; py-spy: `register` holding the GIL while cancelling a
+    scan whose worker thread waited for the GIL to close its fsspec file). One thread rules it
+    out; local files, read by DuckDB itself, keep every core."""
     url, options = s3_runs
     threads = "SELECT current_setting('threads')"
     remote = storage.connect_duckdb(storage.location(url, options))
